@@ -1,0 +1,154 @@
+//! Command-line front end: parses arguments, calls the core, prints French results.
+//! Exit codes: 0 success, 2 invalid input, 3 not found, 4 conflict,
+//! 5 database or relay unreachable, 6 refused (rights, newer schema), 1 other.
+
+mod output;
+
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+
+use siec_accounts::config::{Paths, Settings};
+use siec_accounts::domain::{Password, Uai};
+use siec_accounts::store::{Store, StoreOptions};
+use siec_accounts::{Error, Result};
+
+pub use output::Output;
+
+#[derive(Parser, Debug)]
+#[command(name = "siec-accounts", version, about = "Comptes SIEC : gestion des comptes du portail d'authentification du SIEC")]
+pub struct Cli {
+    /// Remplace une valeur de configuration (clé=valeur, par exemple smtp.host=relais.fr).
+    #[arg(short = 's', long = "set", value_name = "CLÉ=VALEUR", global = true)]
+    pub set: Vec<String>,
+    /// Adresse de la base (raccourci de --set database.url=…).
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// Sortie JSON pour les scripts.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Codes UAI des établissements.
+    Uai {
+        #[command(subcommand)]
+        command: UaiCommand,
+    },
+    /// Politique des mots de passe du portail.
+    Password {
+        #[command(subcommand)]
+        command: PasswordCommand,
+    },
+    /// Configuration effective.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Met le schéma de la base à jour.
+    Migrate,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UaiCommand {
+    /// Vérifie un code UAI et sa lettre clé.
+    Check { uai: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PasswordCommand {
+    /// Vérifie qu'un mot de passe respecte la politique (liste chaque règle non respectée).
+    Check { password: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Affiche chaque valeur et d'où elle vient.
+    Show,
+}
+
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let out = Output::new(cli.json);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(dispatch(cli, &out)) {
+        Ok(()) => 0,
+        Err(e) => {
+            out.error(&e);
+            e.kind().exit_code()
+        }
+    }
+}
+
+fn flags(cli: &Cli) -> Result<Vec<(String, String)>> {
+    let mut flags = Vec::new();
+    for s in &cli.set {
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| Error::invalid(format!("Option --set « {s} » : la forme attendue est clé=valeur.")))?;
+        flags.push((k.trim().to_string(), v.to_string()));
+    }
+    if let Some(url) = &cli.database_url {
+        flags.push(("database.url".into(), url.clone()));
+    }
+    Ok(flags)
+}
+
+pub fn settings(cli: &Cli) -> Result<Settings> {
+    Settings::load(Paths::from_os(), &flags(cli)?)
+}
+
+/// Connects with the configured URL. The embedded default is migrated on the fly;
+/// the central database is migrated only by `siec-accounts migrate`.
+pub async fn open_store(settings: &Settings) -> Result<Store> {
+    let url = settings.database_url();
+    let store = Store::connect(
+        url,
+        StoreOptions {
+            agent: Some(settings.agent_name().to_string()),
+            ca_file: settings.database_ca_file().map(str::to_string),
+            ..Default::default()
+        },
+    )
+    .await?;
+    if url == settings.paths.default_database_url() {
+        store.migrate().await?;
+    }
+    Ok(store)
+}
+
+async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
+    match &cli.command {
+        Command::Uai { command: UaiCommand::Check { uai } } => {
+            let uai = Uai::parse(uai)?;
+            out.line(&format!("Code UAI {uai} valide."), &serde_json::json!({ "uai": uai }));
+            Ok(())
+        }
+        Command::Password { command: PasswordCommand::Check { password } } => {
+            Password::parse(SecretString::from(password.clone()))?;
+            out.line("Le mot de passe respecte la politique du portail.", &serde_json::json!({ "valid": true }));
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Show } => {
+            let s = settings(&cli)?;
+            out.config(&s);
+            Ok(())
+        }
+        Command::Migrate => {
+            let s = settings(&cli)?;
+            let store = Store::connect(
+                s.database_url(),
+                StoreOptions { agent: Some(s.agent_name().into()), ..Default::default() },
+            )
+            .await?;
+            let state = store.migrate().await?;
+            out.line(
+                &format!("Schéma de {} à jour (version {}).", store.url_for_display(), store.app_schema_version()),
+                &serde_json::json!({ "schema": state }),
+            );
+            Ok(())
+        }
+    }
+}

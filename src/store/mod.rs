@@ -1,0 +1,273 @@
+//! The one entry point to the database: `postgres://…` (the central database) or
+//! `sqlite://…` (the embedded default). Both run the same SQL through sqlx's `Any`
+//! driver; the few places where dialects differ ask `backend()`.
+
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
+use sqlx::{AnyPool, ConnectOptions as _};
+use std::str::FromStr;
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// How the schema in the database compares with what this build knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SchemaState {
+    /// Not yet migrated (or partly): `migrate` brings it up to date.
+    Behind { database: i64, app: i64 },
+    Current { version: i64 },
+    /// A newer app migrated this database: this one must not write.
+    Newer { database: i64, app: i64 },
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    agent: Arc<str>,
+    clock: Arc<dyn Clock>,
+    url_for_display: Arc<str>,
+    schema: Arc<std::sync::RwLock<SchemaState>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("url", &self.url_for_display).field("backend", &self.backend).finish()
+    }
+}
+
+/// What a connection needs besides the URL.
+#[derive(Clone, Default)]
+pub struct StoreOptions {
+    pub password: Option<SecretString>,
+    /// Who writes the audit rows on SQLite (on PostgreSQL the login is the author).
+    pub agent: Option<String>,
+    pub ca_file: Option<String>,
+    pub max_connections: Option<u32>,
+}
+
+impl Store {
+    pub async fn connect(url: &str, options: StoreOptions) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let mut parsed = url::Url::parse(url)
+            .map_err(|e| Error::invalid(format!("Adresse de base de données « {url} » incorrecte : {e}")))?;
+        let backend = match parsed.scheme() {
+            "postgres" | "postgresql" => Backend::Postgres,
+            "sqlite" => Backend::Sqlite,
+            other => {
+                return Err(Error::invalid(format!(
+                    "Type de base « {other} » non pris en charge : utilisez postgres://… ou sqlite://…"
+                )))
+            }
+        };
+        let display = {
+            let mut shown = parsed.clone();
+            let _ = shown.set_password(None);
+            shown.to_string()
+        };
+        let max = match backend {
+            // One writer at a time is what SQLite allows anyway; a single connection
+            // turns lock contention into an orderly queue instead of "database is locked".
+            Backend::Sqlite => 1,
+            Backend::Postgres => options.max_connections.unwrap_or(8),
+        };
+        match backend {
+            Backend::Sqlite => {
+                let path = sqlite_path(url);
+                if let Some(dir) = std::path::Path::new(&path).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir)?;
+                    }
+                }
+                if !parsed.query_pairs().any(|(k, _)| k == "mode") {
+                    parsed.query_pairs_mut().append_pair("mode", "rwc");
+                }
+            }
+            Backend::Postgres => {
+                if let Some(pw) = &options.password {
+                    parsed
+                        .set_password(Some(pw.expose_secret()))
+                        .map_err(|_| Error::invalid("Adresse de base de données incorrecte."))?;
+                }
+                if let Some(ca) = &options.ca_file {
+                    parsed.query_pairs_mut().append_pair("sslrootcert", ca);
+                }
+            }
+        }
+        let connect = AnyConnectOptions::from_str(parsed.as_str())
+            .map_err(|e| Error::invalid(format!("Adresse de base de données « {display} » incorrecte : {e}")))?
+            .disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(connect)
+            .await
+            .map_err(|e| connect_error(e, &display))?;
+        let agent = options.agent.unwrap_or_else(|| "agent".into());
+        let mut store = Self {
+            pool,
+            backend,
+            agent: agent.into(),
+            clock: Arc::new(SystemClock),
+            url_for_display: display.into(),
+            schema: Arc::new(std::sync::RwLock::new(SchemaState::Behind { database: 0, app: 0 })),
+        };
+        store.refresh_schema_state().await?;
+        if backend == Backend::Postgres {
+            // On PostgreSQL the audit author is the login; show the same name.
+            let (user,): (String,) = sqlx::query_as("SELECT CAST(session_user AS TEXT)").fetch_one(&store.pool).await?;
+            store.agent = user.into();
+        }
+        Ok(store)
+    }
+
+    /// Replaces the clock (tests check expiry without sleeping).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+    pub fn agent(&self) -> &str {
+        &self.agent
+    }
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+    pub fn url_for_display(&self) -> &str {
+        &self.url_for_display
+    }
+
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.backend {
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+        }
+    }
+
+    /// The schema version this build writes.
+    pub fn app_schema_version(&self) -> i64 {
+        self.migrator().iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    pub async fn database_schema_version(&self) -> Result<i64> {
+        let row: std::result::Result<(i32,), sqlx::Error> =
+            sqlx::query_as("SELECT CAST(version AS INTEGER) FROM schema_version").fetch_one(&self.pool).await;
+        match row {
+            Ok((v,)) => Ok(v.into()),
+            Err(sqlx::Error::Database(e)) if is_missing_table(e.message()) => Ok(0),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn refresh_schema_state(&self) -> Result<SchemaState> {
+        let database = self.database_schema_version().await?;
+        let app = self.app_schema_version();
+        let state = if database > app {
+            SchemaState::Newer { database, app }
+        } else if database < app {
+            SchemaState::Behind { database, app }
+        } else {
+            SchemaState::Current { version: app }
+        };
+        *self.schema.write().expect("schema lock") = state;
+        Ok(state)
+    }
+
+    pub fn schema_state(&self) -> SchemaState {
+        *self.schema.read().expect("schema lock")
+    }
+
+    /// Applies the pending migrations. Refuses on a database newer than this build.
+    pub async fn migrate(&self) -> Result<SchemaState> {
+        if let SchemaState::Newer { .. } = self.refresh_schema_state().await? {
+            return Err(self.newer_schema_error());
+        }
+        self.migrator().run(&self.pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(inner) => Error::from(inner),
+            other => Error::Internal(format!("Échec de la mise à jour du schéma : {other}")),
+        })?;
+        self.refresh_schema_state().await
+    }
+
+    /// Every write starts here: an older app never writes to a newer schema, and
+    /// nothing writes to a schema that was never migrated.
+    pub fn ensure_writable(&self) -> Result<()> {
+        match self.schema_state() {
+            SchemaState::Current { .. } => Ok(()),
+            SchemaState::Newer { .. } => Err(self.newer_schema_error()),
+            SchemaState::Behind { database, app } => Err(Error::Unavailable(format!(
+                "Le schéma de la base (version {database}) n'est pas à jour (version {app} attendue) : lancez « siec-accounts migrate »."
+            ))),
+        }
+    }
+
+    fn newer_schema_error(&self) -> Error {
+        match self.schema_state() {
+            SchemaState::Newer { database, app } => Error::Forbidden(format!(
+                "La base de données a été mise à jour par une version plus récente de Comptes SIEC (schéma {database}, cette application connaît le schéma {app}). Installez la dernière version : en attendant, aucune modification n'est possible."
+            )),
+            _ => Error::Internal("état du schéma inattendu".into()),
+        }
+    }
+
+    /// Opens a transaction for a change, after the schema check.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        self.ensure_writable()?;
+        Ok(self.pool.begin().await?)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn is_missing_table(message: &str) -> bool {
+    message.contains("no such table") || message.contains("does not exist")
+}
+
+fn sqlite_path(url: &str) -> String {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    rest.split('?').next().unwrap_or_default().to_string()
+}
+
+fn connect_error(e: sqlx::Error, display: &str) -> Error {
+    match Error::from(e) {
+        Error::Unavailable(_) => Error::Unavailable(format!(
+            "La base de données {display} est injoignable. Vérifiez l'adresse et la connexion réseau, puis réessayez."
+        )),
+        Error::Internal(m) => Error::Unavailable(format!("Connexion à {display} impossible : {m}")),
+        other => other,
+    }
+}
