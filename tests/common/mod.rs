@@ -80,11 +80,11 @@ impl Drop for TestDb {
                 let name = name.clone();
                 // Dropping needs no open connection to it; run on a fresh runtime in a thread
                 // so it works from inside the test's runtime.
-                let pool = self.store.pool().clone();
+                // The test's own runtime is blocked in drop, so its pool cannot be closed
+                // politely: FORCE ends its connections.
                 std::thread::spawn(move || {
                     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                     rt.block_on(async move {
-                        pool.close().await;
                         if let Ok(admin) = Store::connect(&pg_admin_url(), StoreOptions::default()).await {
                             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(admin.pool()).await;
                             admin.close().await;
