@@ -7,5 +7,8 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod store;
+pub mod accounts;
+pub mod audit;
+pub mod search;
 
 pub use error::{Error, ErrorKind, Result};
