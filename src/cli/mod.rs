@@ -2,6 +2,7 @@
 //! Exit codes: 0 success, 2 invalid input, 3 not found, 4 conflict,
 //! 5 database or relay unreachable, 6 refused (rights, newer schema), 1 other.
 
+mod accounts;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -49,6 +50,20 @@ pub enum Command {
     },
     /// Met le schéma de la base à jour.
     Migrate,
+    /// Établissements.
+    Establishment {
+        #[command(subcommand)]
+        command: accounts::EstablishmentCommand,
+    },
+    /// Adresses (comptes du portail).
+    Account {
+        #[command(subcommand)]
+        command: accounts::AccountCommand,
+    },
+    /// Recherche de comptes ou d'établissements.
+    Search(accounts::SearchArgs),
+    /// Journal des modifications.
+    Audit(accounts::AuditArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -70,7 +85,17 @@ pub enum ConfigCommand {
 }
 
 pub fn run() -> i32 {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A value refused by a domain type: show its French message, not clap's.
+        Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
+            use std::error::Error as _;
+            let reason = e.source().map(|s| s.to_string()).unwrap_or_else(|| e.to_string());
+            eprintln!("Erreur : {reason}");
+            return siec_accounts::ErrorKind::Invalid.exit_code();
+        }
+        Err(e) => e.exit(),
+    };
     let out = Output::new(cli.json);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match runtime.block_on(dispatch(cli, &out)) {
@@ -135,6 +160,22 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
             let s = settings(&cli)?;
             out.config(&s);
             Ok(())
+        }
+        Command::Establishment { command } => {
+            let store = open_store(&settings(&cli)?).await?;
+            accounts::establishment(&store, out, command).await
+        }
+        Command::Account { command } => {
+            let store = open_store(&settings(&cli)?).await?;
+            accounts::account(&store, out, command).await
+        }
+        Command::Search(args) => {
+            let store = open_store(&settings(&cli)?).await?;
+            accounts::run_search(&store, out, args).await
+        }
+        Command::Audit(args) => {
+            let store = open_store(&settings(&cli)?).await?;
+            accounts::run_audit(&store, out, args).await
         }
         Command::Migrate => {
             let s = settings(&cli)?;

@@ -24,6 +24,15 @@ impl Output {
         }
     }
 
+    /// A result: `text` for people, the serialised value for scripts.
+    pub fn value(&self, text: &str, value: &impl serde::Serialize) {
+        if self.json {
+            self.json(value);
+        } else {
+            println!("{text}");
+        }
+    }
+
     pub fn json(&self, value: &impl serde::Serialize) {
         println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
     }
