@@ -8,10 +8,14 @@ use crate::store::Store;
 fn clean(field: &str, value: &str, required: bool) -> Result<String> {
     let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
     if required && v.is_empty() {
-        return Err(Error::invalid(format!("Le champ « {field} » de l'établissement est obligatoire.")));
+        return Err(Error::invalid(format!(
+            "Le champ « {field} » de l'établissement est obligatoire."
+        )));
     }
     if v.chars().count() > 200 {
-        return Err(Error::invalid(format!("Le champ « {field} » est trop long (200 caractères au plus).")));
+        return Err(Error::invalid(format!(
+            "Le champ « {field} » est trop long (200 caractères au plus)."
+        )));
     }
     Ok(v)
 }
@@ -35,7 +39,15 @@ pub async fn add_establishment(store: &Store, input: EstablishmentInput) -> Resu
     .execute(&mut *tx)
     .await?;
     let (_, est) = get_establishment(&mut tx, &input.uai).await?;
-    audit::record(&mut tx, store, "establishment.add", est.uai.as_str(), None, Some(serde_json::to_value(&est).unwrap_or_default())).await?;
+    audit::record(
+        &mut tx,
+        store,
+        "establishment.add",
+        est.uai.as_str(),
+        None,
+        Some(serde_json::to_value(&est).unwrap_or_default()),
+    )
+    .await?;
     tx.commit().await?;
     Ok(est)
 }
@@ -123,5 +135,8 @@ pub async fn establishment(store: &Store, uai: &Uai) -> Result<EstablishmentDeta
             last_link: last_link(&mut conn, account_id, now).await?,
         });
     }
-    Ok(EstablishmentDetail { establishment, members })
+    Ok(EstablishmentDetail {
+        establishment,
+        members,
+    })
 }

@@ -9,7 +9,8 @@ mod queries;
 
 pub use establishments::{add_establishment, edit_establishment, establishment};
 pub use operations::{
-    account, add_account, attach, detach, edit_account, make_principal, principal_adds_address, set_enabled,
+    account, add_account, attach, detach, edit_account, make_principal, principal_adds_address,
+    set_enabled,
 };
 
 use crate::domain::{AccountStatus, LinkPurpose, Role, Uai};

@@ -13,7 +13,9 @@ use crate::store::Store;
 fn clean_name(name: &str) -> Result<String> {
     let v = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if v.chars().count() > 200 {
-        return Err(Error::invalid("Le nom est trop long (200 caractères au plus)."));
+        return Err(Error::invalid(
+            "Le nom est trop long (200 caractères au plus).",
+        ));
     }
     Ok(v)
 }
@@ -32,7 +34,10 @@ pub async fn add_account(store: &Store, new: NewAccount) -> Result<AccountDetail
     let display_name = clean_name(&new.display_name)?;
     let mut tx = store.begin_write().await?;
     if find_account(&mut tx, &new.email).await?.is_some() {
-        return Err(Error::conflict(format!("L'adresse {} existe déjà dans la base.", new.email)));
+        return Err(Error::conflict(format!(
+            "L'adresse {} existe déjà dans la base.",
+            new.email
+        )));
     }
     let (est_id, _) = get_establishment(&mut tx, &new.uai).await?;
     let now = store.now_ms();
@@ -47,15 +52,26 @@ pub async fn add_account(store: &Store, new: NewAccount) -> Result<AccountDetail
     .execute(&mut *tx)
     .await?;
     let (id, account) = get_account(&mut tx, &new.email).await?;
-    let role = if new.principal { Role::Principal } else { Role::Member };
+    let role = if new.principal {
+        Role::Principal
+    } else {
+        Role::Member
+    };
     if new.principal {
         ensure_no_principal(&mut tx, est_id, &new.uai).await?;
     }
     insert_membership(&mut tx, id, est_id, role, now).await?;
     let out = detail(&mut tx, id, account, now).await?;
-    audit::record(&mut tx, store, "account.add", &new.email.key(), None, Some(json!({
-        "email": new.email.as_str(), "display_name": display_name, "uai": new.uai, "role": role,
-    })))
+    audit::record(
+        &mut tx,
+        store,
+        "account.add",
+        &new.email.key(),
+        None,
+        Some(json!({
+            "email": new.email.as_str(), "display_name": display_name, "uai": new.uai, "role": role,
+        })),
+    )
     .await?;
     tx.commit().await?;
     Ok(out)
@@ -77,7 +93,13 @@ async fn ensure_no_principal(conn: &mut AnyConnection, est_id: i64, uai: &Uai) -
     }
 }
 
-async fn insert_membership(conn: &mut AnyConnection, account_id: i64, est_id: i64, role: Role, now: i64) -> Result<()> {
+async fn insert_membership(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    est_id: i64,
+    role: Role,
+    now: i64,
+) -> Result<()> {
     sqlx::query("INSERT INTO memberships (account_id, establishment_id, role, created_at) VALUES ($1, $2, $3, $4)")
         .bind(account_id)
         .bind(est_id)
@@ -98,12 +120,13 @@ async fn touch(conn: &mut AnyConnection, account_id: i64, now: i64) -> Result<()
 }
 
 async fn role_in(conn: &mut AnyConnection, account_id: i64, est_id: i64) -> Result<Option<Role>> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT role FROM memberships WHERE account_id = $1 AND establishment_id = $2")
-            .bind(account_id)
-            .bind(est_id)
-            .fetch_optional(conn)
-            .await?;
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT role FROM memberships WHERE account_id = $1 AND establishment_id = $2",
+    )
+    .bind(account_id)
+    .bind(est_id)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.and_then(|(r,)| Role::from_code(&r)))
 }
 
@@ -114,14 +137,24 @@ pub async fn attach(store: &Store, email: &Email, uai: &Uai) -> Result<AccountDe
     refuse_disabled(email, &account)?;
     let (est_id, _) = get_establishment(&mut tx, uai).await?;
     if role_in(&mut tx, id, est_id).await?.is_some() {
-        return Err(Error::conflict(format!("L'adresse {email} est déjà rattachée à l'établissement {uai}.")));
+        return Err(Error::conflict(format!(
+            "L'adresse {email} est déjà rattachée à l'établissement {uai}."
+        )));
     }
     let now = store.now_ms();
     insert_membership(&mut tx, id, est_id, Role::Member, now).await?;
     touch(&mut tx, id, now).await?;
     let (_, account) = get_account(&mut tx, email).await?;
     let out = detail(&mut tx, id, account, now).await?;
-    audit::record(&mut tx, store, "account.attach", &email.key(), None, Some(json!({ "uai": uai, "role": Role::Member }))).await?;
+    audit::record(
+        &mut tx,
+        store,
+        "account.attach",
+        &email.key(),
+        None,
+        Some(json!({ "uai": uai, "role": Role::Member })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -134,7 +167,9 @@ pub async fn detach(store: &Store, email: &Email, uai: &Uai) -> Result<AccountDe
     let (id, account) = get_account(&mut tx, email).await?;
     let (est_id, _) = get_establishment(&mut tx, uai).await?;
     let Some(role) = role_in(&mut tx, id, est_id).await? else {
-        return Err(Error::invalid(format!("L'adresse {email} n'est pas rattachée à l'établissement {uai}.")));
+        return Err(Error::invalid(format!(
+            "L'adresse {email} n'est pas rattachée à l'établissement {uai}."
+        )));
     };
     let now = store.now_ms();
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM memberships WHERE account_id = $1")
@@ -155,7 +190,15 @@ pub async fn detach(store: &Store, email: &Email, uai: &Uai) -> Result<AccountDe
     let (_, account_after) = get_account(&mut tx, email).await?;
     let _ = account;
     let out = detail(&mut tx, id, account_after, now).await?;
-    audit::record(&mut tx, store, "account.detach", &email.key(), Some(json!({ "uai": uai, "role": role })), None).await?;
+    audit::record(
+        &mut tx,
+        store,
+        "account.detach",
+        &email.key(),
+        Some(json!({ "uai": uai, "role": role })),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -177,11 +220,13 @@ pub async fn make_principal(store: &Store, email: &Email, uai: &Uai) -> Result<P
     match role_in(&mut tx, id, est_id).await? {
         None => {
             return Err(Error::invalid(format!(
-                "L'adresse {email} n'est pas rattachée à l'établissement {uai} : rattachez-la d'abord."
-            )))
+            "L'adresse {email} n'est pas rattachée à l'établissement {uai} : rattachez-la d'abord."
+        )))
         }
         Some(Role::Principal) => {
-            return Err(Error::conflict(format!("L'adresse {email} est déjà le compte principal de {uai}.")))
+            return Err(Error::conflict(format!(
+                "L'adresse {email} est déjà le compte principal de {uai}."
+            )))
         }
         Some(Role::Member) => {}
     }
@@ -201,13 +246,19 @@ pub async fn make_principal(store: &Store, email: &Email, uai: &Uai) -> Result<P
             .await?;
         touch(&mut tx, *prev_id, now).await?;
     }
-    sqlx::query("UPDATE memberships SET role = 'principal' WHERE establishment_id = $1 AND account_id = $2")
-        .bind(est_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE memberships SET role = 'principal' WHERE establishment_id = $1 AND account_id = $2",
+    )
+    .bind(est_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     touch(&mut tx, id, now).await?;
-    let change = PrincipalChange { uai: uai.to_string(), previous: previous.map(|(_, e)| e), new: account.email.clone() };
+    let change = PrincipalChange {
+        uai: uai.to_string(),
+        previous: previous.map(|(_, e)| e),
+        new: account.email.clone(),
+    };
     audit::record(
         &mut tx,
         store,
@@ -223,17 +274,26 @@ pub async fn make_principal(store: &Store, email: &Email, uai: &Uai) -> Result<P
 
 /// Disables (no more links; live links die) or re-enables an account. With
 /// `expected_version`, refuses if someone changed the account meanwhile.
-pub async fn set_enabled(store: &Store, email: &Email, enabled: bool, expected_version: Option<i64>) -> Result<AccountDetail> {
+pub async fn set_enabled(
+    store: &Store,
+    email: &Email,
+    enabled: bool,
+    expected_version: Option<i64>,
+) -> Result<AccountDetail> {
     let mut tx = store.begin_write().await?;
     let (id, before) = get_account(&mut tx, email).await?;
     check_version(email, &before, expected_version)?;
     let now = store.now_ms();
     let target = match (enabled, before.status, before.password_set_at) {
         (false, AccountStatus::Disabled, _) => {
-            return Err(Error::conflict(format!("Le compte {email} est déjà désactivé.")))
+            return Err(Error::conflict(format!(
+                "Le compte {email} est déjà désactivé."
+            )))
         }
         (true, AccountStatus::Pending | AccountStatus::Active, _) => {
-            return Err(Error::conflict(format!("Le compte {email} est déjà actif.")))
+            return Err(Error::conflict(format!(
+                "Le compte {email} est déjà actif."
+            )))
         }
         (false, _, _) => AccountStatus::Disabled,
         (true, _, Some(_)) => AccountStatus::Active,
@@ -242,15 +302,29 @@ pub async fn set_enabled(store: &Store, email: &Email, enabled: bool, expected_v
     if !enabled {
         revoke_live_links(&mut tx, id, now).await?;
     }
-    sqlx::query("UPDATE accounts SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3")
-        .bind(target.code())
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE accounts SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(target.code())
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     let (_, after) = get_account(&mut tx, email).await?;
-    let action = if enabled { "account.enable" } else { "account.disable" };
-    audit::record(&mut tx, store, action, &email.key(), Some(json!({ "status": before.status })), Some(json!({ "status": after.status }))).await?;
+    let action = if enabled {
+        "account.enable"
+    } else {
+        "account.disable"
+    };
+    audit::record(
+        &mut tx,
+        store,
+        action,
+        &email.key(),
+        Some(json!({ "status": before.status })),
+        Some(json!({ "status": after.status })),
+    )
+    .await?;
     let out = detail(&mut tx, id, after, now).await?;
     tx.commit().await?;
     Ok(out)
@@ -267,7 +341,12 @@ fn check_version(email: &Email, current: &Account, expected: Option<i64>) -> Res
 }
 
 /// Renames the person behind an address, if nobody changed the account meanwhile.
-pub async fn edit_account(store: &Store, email: &Email, expected_version: i64, display_name: &str) -> Result<AccountDetail> {
+pub async fn edit_account(
+    store: &Store,
+    email: &Email,
+    expected_version: i64,
+    display_name: &str,
+) -> Result<AccountDetail> {
     let name = clean_name(display_name)?;
     let mut tx = store.begin_write().await?;
     let (id, before) = get_account(&mut tx, email).await?;
@@ -285,7 +364,15 @@ pub async fn edit_account(store: &Store, email: &Email, expected_version: i64, d
         check_version(email, &current, Some(expected_version))?;
     }
     let (_, after) = get_account(&mut tx, email).await?;
-    audit::record(&mut tx, store, "account.edit", &email.key(), Some(json!({ "display_name": before.display_name })), Some(json!({ "display_name": after.display_name }))).await?;
+    audit::record(
+        &mut tx,
+        store,
+        "account.edit",
+        &email.key(),
+        Some(json!({ "display_name": before.display_name })),
+        Some(json!({ "display_name": after.display_name })),
+    )
+    .await?;
     let out = detail(&mut tx, id, after, now).await?;
     tx.commit().await?;
     Ok(out)
@@ -318,7 +405,9 @@ pub async fn principal_adds_address(
         return Err(refused());
     };
     let (est_id, _) = get_establishment(&mut tx, uai).await?;
-    if principal_account.status != AccountStatus::Active || role_in(&mut tx, principal_id, est_id).await? != Some(Role::Principal) {
+    if principal_account.status != AccountStatus::Active
+        || role_in(&mut tx, principal_id, est_id).await? != Some(Role::Principal)
+    {
         return Err(refused());
     }
     let now = store.now_ms();
@@ -326,7 +415,9 @@ pub async fn principal_adds_address(
         Some((id, existing)) => {
             refuse_disabled(email, &existing)?;
             if role_in(&mut tx, id, est_id).await?.is_some() {
-                return Err(Error::conflict(format!("L'adresse {email} est déjà rattachée à l'établissement {uai}.")));
+                return Err(Error::conflict(format!(
+                    "L'adresse {email} est déjà rattachée à l'établissement {uai}."
+                )));
             }
             touch(&mut tx, id, now).await?;
             id
@@ -346,7 +437,15 @@ pub async fn principal_adds_address(
     };
     insert_membership(&mut tx, id, est_id, Role::Member, now).await?;
     let (_, account) = get_account(&mut tx, email).await?;
-    audit::record(&mut tx, store, "account.attach", &email.key(), None, Some(json!({ "uai": uai, "role": Role::Member, "by_principal": principal.as_str() }))).await?;
+    audit::record(
+        &mut tx,
+        store,
+        "account.attach",
+        &email.key(),
+        None,
+        Some(json!({ "uai": uai, "role": Role::Member, "by_principal": principal.as_str() })),
+    )
+    .await?;
     let out = detail(&mut tx, id, account, now).await?;
     tx.commit().await?;
     Ok(out)

@@ -26,12 +26,16 @@ pub(super) fn account_from_row(r: AccountRow) -> (i64, Account) {
     )
 }
 
-pub(super) async fn find_account(conn: &mut AnyConnection, email: &Email) -> Result<Option<(i64, Account)>> {
-    let row: Option<AccountRow> =
-        sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE email_key = $1"))
-            .bind(email.key())
-            .fetch_optional(conn)
-            .await?;
+pub(super) async fn find_account(
+    conn: &mut AnyConnection,
+    email: &Email,
+) -> Result<Option<(i64, Account)>> {
+    let row: Option<AccountRow> = sqlx::query_as(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE email_key = $1"
+    ))
+    .bind(email.key())
+    .fetch_optional(conn)
+    .await?;
     Ok(row.map(account_from_row))
 }
 
@@ -43,7 +47,10 @@ pub(super) async fn get_account(conn: &mut AnyConnection, email: &Email) -> Resu
 
 type EstablishmentRow = (i64, String, String, String, String, i64, i64, i64);
 
-pub(super) async fn find_establishment(conn: &mut AnyConnection, uai: &Uai) -> Result<Option<(i64, Establishment)>> {
+pub(super) async fn find_establishment(
+    conn: &mut AnyConnection,
+    uai: &Uai,
+) -> Result<Option<(i64, Establishment)>> {
     let row: Option<EstablishmentRow> = sqlx::query_as(
         "SELECT id, uai, name, city, academy, version, created_at, updated_at FROM establishments WHERE uai = $1",
     )
@@ -53,18 +60,34 @@ pub(super) async fn find_establishment(conn: &mut AnyConnection, uai: &Uai) -> R
     Ok(row.map(|r| {
         (
             r.0,
-            Establishment { uai: r.1, name: r.2, city: r.3, academy: r.4, version: r.5, created_at: r.6, updated_at: r.7 },
+            Establishment {
+                uai: r.1,
+                name: r.2,
+                city: r.3,
+                academy: r.4,
+                version: r.5,
+                created_at: r.6,
+                updated_at: r.7,
+            },
         )
     }))
 }
 
-pub(super) async fn get_establishment(conn: &mut AnyConnection, uai: &Uai) -> Result<(i64, Establishment)> {
-    find_establishment(conn, uai)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("Aucun établissement n'a le code UAI {uai} dans la base.")))
+pub(super) async fn get_establishment(
+    conn: &mut AnyConnection,
+    uai: &Uai,
+) -> Result<(i64, Establishment)> {
+    find_establishment(conn, uai).await?.ok_or_else(|| {
+        Error::not_found(format!(
+            "Aucun établissement n'a le code UAI {uai} dans la base."
+        ))
+    })
 }
 
-pub(super) async fn memberships(conn: &mut AnyConnection, account_id: i64) -> Result<Vec<Membership>> {
+pub(super) async fn memberships(
+    conn: &mut AnyConnection,
+    account_id: i64,
+) -> Result<Vec<Membership>> {
     let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
         "SELECT e.uai, e.name, e.city, e.academy, m.role FROM memberships m \
          JOIN establishments e ON e.id = m.establishment_id WHERE m.account_id = $1 \
@@ -87,8 +110,21 @@ pub(super) async fn memberships(conn: &mut AnyConnection, account_id: i64) -> Re
 
 /// The latest link of an account and what became of it, from the link request and
 /// its outbox row.
-pub(super) async fn last_link(conn: &mut AnyConnection, account_id: i64, now_ms: i64) -> Result<Option<LinkSummary>> {
-    let row: Option<(String, i64, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
+pub(super) async fn last_link(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    now_ms: i64,
+) -> Result<Option<LinkSummary>> {
+    type LinkRow = (
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Option<LinkRow> = sqlx::query_as(
         "SELECT l.purpose, l.created_at, l.expires_at, l.used_at, l.revoked_at, o.state, o.last_error \
          FROM link_requests l LEFT JOIN mail_outbox o ON o.link_request_id = l.id \
          WHERE l.account_id = $1 ORDER BY l.created_at DESC, l.id DESC LIMIT 1",
@@ -96,16 +132,18 @@ pub(super) async fn last_link(conn: &mut AnyConnection, account_id: i64, now_ms:
     .bind(account_id)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(purpose, created_at, expires_at, used_at, revoked_at, outbox, error)| {
-        let state = link_state(now_ms, expires_at, used_at, revoked_at, outbox.as_deref());
-        LinkSummary {
-            purpose: LinkPurpose::from_code(&purpose).unwrap_or(LinkPurpose::Init),
-            state: state.to_string(),
-            created_at,
-            expires_at,
-            detail: if state == "failed" { error } else { None },
-        }
-    }))
+    Ok(row.map(
+        |(purpose, created_at, expires_at, used_at, revoked_at, outbox, error)| {
+            let state = link_state(now_ms, expires_at, used_at, revoked_at, outbox.as_deref());
+            LinkSummary {
+                purpose: LinkPurpose::from_code(&purpose).unwrap_or(LinkPurpose::Init),
+                state: state.to_string(),
+                created_at,
+                expires_at,
+                detail: if state == "failed" { error } else { None },
+            }
+        },
+    ))
 }
 
 /// One place decides what a link's state is.
@@ -131,14 +169,27 @@ pub fn link_state(
     }
 }
 
-pub(super) async fn detail(conn: &mut AnyConnection, id: i64, account: Account, now_ms: i64) -> Result<AccountDetail> {
+pub(super) async fn detail(
+    conn: &mut AnyConnection,
+    id: i64,
+    account: Account,
+    now_ms: i64,
+) -> Result<AccountDetail> {
     let memberships = memberships(&mut *conn, id).await?;
     let last_link = last_link(&mut *conn, id, now_ms).await?;
-    Ok(AccountDetail { account, memberships, last_link })
+    Ok(AccountDetail {
+        account,
+        memberships,
+        last_link,
+    })
 }
 
 /// Links that can still set a password: requested, not used, not revoked, not expired.
-pub(super) async fn live_link_count(conn: &mut AnyConnection, account_id: i64, now_ms: i64) -> Result<i64> {
+pub(super) async fn live_link_count(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    now_ms: i64,
+) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM link_requests WHERE account_id = $1 AND used_at IS NULL AND revoked_at IS NULL \
          AND (expires_at IS NULL OR expires_at > $2)",
@@ -150,7 +201,11 @@ pub(super) async fn live_link_count(conn: &mut AnyConnection, account_id: i64, n
     Ok(n)
 }
 
-pub(super) async fn revoke_live_links(conn: &mut AnyConnection, account_id: i64, now_ms: i64) -> Result<u64> {
+pub(super) async fn revoke_live_links(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    now_ms: i64,
+) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE link_requests SET revoked_at = $2 WHERE account_id = $1 AND used_at IS NULL AND revoked_at IS NULL \
          AND (expires_at IS NULL OR expires_at > $2)",

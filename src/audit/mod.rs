@@ -52,7 +52,9 @@ pub async fn record(
 
 /// Newest first.
 pub async fn list(store: &Store, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
-    let mut sql = String::from("SELECT id, at, agent, action, target, before, after FROM audit_log WHERE 1 = 1");
+    let mut sql = String::from(
+        "SELECT id, at, agent, action, target, before, after FROM audit_log WHERE 1 = 1",
+    );
     let mut n = 0;
     let mut next = || {
         n += 1;
@@ -69,7 +71,18 @@ pub async fn list(store: &Store, filter: &AuditFilter) -> Result<Vec<AuditEntry>
         sql.push_str(&format!(" AND at >= {}", next()));
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", next()));
-    let mut q = sqlx::query_as::<_, (i64, i64, String, String, String, Option<String>, Option<String>)>(&sql);
+    let mut q = sqlx::query_as::<
+        _,
+        (
+            i64,
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        ),
+    >(&sql);
     if let Some(t) = target {
         q = q.bind(t);
     }
@@ -83,15 +96,17 @@ pub async fn list(store: &Store, filter: &AuditFilter) -> Result<Vec<AuditEntry>
     let rows = q.fetch_all(store.pool()).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, at, agent, action, target, before, after)| AuditEntry {
-            id,
-            at,
-            agent,
-            action,
-            target,
-            before: before.and_then(|s| serde_json::from_str(&s).ok()),
-            after: after.and_then(|s| serde_json::from_str(&s).ok()),
-        })
+        .map(
+            |(id, at, agent, action, target, before, after)| AuditEntry {
+                id,
+                at,
+                agent,
+                action,
+                target,
+                before: before.and_then(|s| serde_json::from_str(&s).ok()),
+                after: after.and_then(|s| serde_json::from_str(&s).ok()),
+            },
+        )
         .collect())
 }
 

@@ -2,7 +2,9 @@
 
 use clap::{Args, Subcommand};
 
-use siec_accounts::accounts::{self, AccountDetail, EstablishmentEdit, EstablishmentInput, NewAccount};
+use siec_accounts::accounts::{
+    self, AccountDetail, EstablishmentEdit, EstablishmentInput, NewAccount,
+};
 use siec_accounts::audit::{self, AuditFilter};
 use siec_accounts::clock::format_ms;
 use siec_accounts::domain::{AccountStatus, Email, Role, Uai};
@@ -128,10 +130,20 @@ pub struct AuditArgs {
 
 pub async fn establishment(store: &Store, out: &Output, cmd: &EstablishmentCommand) -> Result<()> {
     match cmd {
-        EstablishmentCommand::Add { uai, name, city, academy } => {
+        EstablishmentCommand::Add {
+            uai,
+            name,
+            city,
+            academy,
+        } => {
             let e = accounts::add_establishment(
                 store,
-                EstablishmentInput { uai: uai.clone(), name: name.clone(), city: city.clone(), academy: academy.clone() },
+                EstablishmentInput {
+                    uai: uai.clone(),
+                    name: name.clone(),
+                    city: city.clone(),
+                    academy: academy.clone(),
+                },
             )
             .await?;
             out.value(&format!("Établissement {} ajouté : {}.", e.uai, e.name), &e);
@@ -144,7 +156,10 @@ pub async fn establishment(store: &Store, out: &Output, cmd: &EstablishmentComma
             }
             let e = &d.establishment;
             println!("{} — {}", e.uai, e.name);
-            println!("Commune : {}    Académie : {}    Version : {}", e.city, e.academy, e.version);
+            println!(
+                "Commune : {}    Académie : {}    Version : {}",
+                e.city, e.academy, e.version
+            );
             if d.members.is_empty() {
                 println!("Aucune adresse rattachée.");
             }
@@ -152,19 +167,42 @@ pub async fn establishment(store: &Store, out: &Output, cmd: &EstablishmentComma
                 println!("Pas de compte principal.");
             }
             for m in &d.members {
-                let link = m.last_link.as_ref().map(|l| format!(" — dernier lien : {}", link_state_label(&l.state))).unwrap_or_default();
-                println!("  {:<10} {:<40} {}{}", m.role.label(), m.email, m.status.label(), link);
+                let link = m
+                    .last_link
+                    .as_ref()
+                    .map(|l| format!(" — dernier lien : {}", link_state_label(&l.state)))
+                    .unwrap_or_default();
+                println!(
+                    "  {:<10} {:<40} {}{}",
+                    m.role.label(),
+                    m.email,
+                    m.status.label(),
+                    link
+                );
             }
         }
-        EstablishmentCommand::Edit { uai, version, name, city, academy } => {
+        EstablishmentCommand::Edit {
+            uai,
+            version,
+            name,
+            city,
+            academy,
+        } => {
             let e = accounts::edit_establishment(
                 store,
                 uai,
                 *version,
-                EstablishmentEdit { name: name.clone(), city: city.clone(), academy: academy.clone() },
+                EstablishmentEdit {
+                    name: name.clone(),
+                    city: city.clone(),
+                    academy: academy.clone(),
+                },
             )
             .await?;
-            out.value(&format!("Établissement {} modifié (version {}).", e.uai, e.version), &e);
+            out.value(
+                &format!("Établissement {} modifié (version {}).", e.uai, e.version),
+                &e,
+            );
         }
     }
     Ok(())
@@ -172,13 +210,27 @@ pub async fn establishment(store: &Store, out: &Output, cmd: &EstablishmentComma
 
 pub async fn account(store: &Store, out: &Output, cmd: &AccountCommand) -> Result<()> {
     match cmd {
-        AccountCommand::Add { email, uai, principal, name } => {
+        AccountCommand::Add {
+            email,
+            uai,
+            principal,
+            name,
+        } => {
             let d = accounts::add_account(
                 store,
-                NewAccount { email: email.clone(), uai: uai.clone(), principal: *principal, display_name: name.clone() },
+                NewAccount {
+                    email: email.clone(),
+                    uai: uai.clone(),
+                    principal: *principal,
+                    display_name: name.clone(),
+                },
             )
             .await?;
-            let role = if *principal { "compte principal" } else { "membre" };
+            let role = if *principal {
+                "compte principal"
+            } else {
+                "membre"
+            };
             out.value(&format!("Adresse {email} ajoutée à {uai} ({role})."), &d);
         }
         AccountCommand::Attach { email, uai } => {
@@ -203,7 +255,10 @@ pub async fn account(store: &Store, out: &Output, cmd: &AccountCommand) -> Resul
         }
         AccountCommand::Enable { email } => {
             let d = accounts::set_enabled(store, email, true, None).await?;
-            out.value(&format!("Compte {email} réactivé ({}).", d.account.status.label()), &d);
+            out.value(
+                &format!("Compte {email} réactivé ({}).", d.account.status.label()),
+                &d,
+            );
         }
         AccountCommand::Show { email } => {
             let d = accounts::account(store, email).await?;
@@ -219,8 +274,21 @@ pub async fn account(store: &Store, out: &Output, cmd: &AccountCommand) -> Resul
 
 fn print_account(d: &AccountDetail) {
     let a = &d.account;
-    println!("{}{}", a.email, if a.display_name.is_empty() { String::new() } else { format!(" ({})", a.display_name) });
-    println!("Statut : {}    Version : {}    Créé le {}", a.status.label(), a.version, format_ms(a.created_at));
+    println!(
+        "{}{}",
+        a.email,
+        if a.display_name.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", a.display_name)
+        }
+    );
+    println!(
+        "Statut : {}    Version : {}    Créé le {}",
+        a.status.label(),
+        a.version,
+        format_ms(a.created_at)
+    );
     if let Some(at) = a.password_set_at {
         println!("Mot de passe défini le {}", format_ms(at));
     }
@@ -228,7 +296,13 @@ fn print_account(d: &AccountDetail) {
         println!("Rattaché à aucun établissement.");
     }
     for m in &d.memberships {
-        println!("  {:<10} {} — {} ({})", m.role.label(), m.uai, m.name, m.city);
+        println!(
+            "  {:<10} {} — {} ({})",
+            m.role.label(),
+            m.uai,
+            m.name,
+            m.city
+        );
     }
     match &d.last_link {
         None => println!("Aucun lien envoyé."),
@@ -237,7 +311,10 @@ fn print_account(d: &AccountDetail) {
             l.purpose.label(),
             format_ms(l.created_at),
             link_state_label(&l.state),
-            l.detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
+            l.detail
+                .as_ref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
         ),
     }
 }
@@ -271,7 +348,11 @@ pub async fn run_search(store: &Store, out: &Output, args: &SearchArgs) -> Resul
     };
     let q = SearchQuery {
         text: args.text.clone(),
-        kind: if args.establishments { SearchKind::Establishments } else { SearchKind::Accounts },
+        kind: if args.establishments {
+            SearchKind::Establishments
+        } else {
+            SearchKind::Accounts
+        },
         status: args.status,
         academy: args.academy.clone(),
         role: args.role,
@@ -290,7 +371,14 @@ pub async fn run_search(store: &Store, out: &Output, args: &SearchArgs) -> Resul
     }
     for row in &page.rows {
         match row {
-            SearchRow::Account { email, status, role, uai, establishment_name, .. } => println!(
+            SearchRow::Account {
+                email,
+                status,
+                role,
+                uai,
+                establishment_name,
+                ..
+            } => println!(
                 "{:<40} {:<12} {:<10} {} {}",
                 email,
                 status.label(),
@@ -298,7 +386,14 @@ pub async fn run_search(store: &Store, out: &Output, args: &SearchArgs) -> Resul
                 uai.as_deref().unwrap_or("-"),
                 establishment_name.as_deref().unwrap_or("")
             ),
-            SearchRow::Establishment { uai, name, city, accounts, principal, .. } => println!(
+            SearchRow::Establishment {
+                uai,
+                name,
+                city,
+                accounts,
+                principal,
+                ..
+            } => println!(
                 "{uai} {:<45} {:<20} {:>4} adresse(s)  principal : {}",
                 name,
                 city,
@@ -309,7 +404,11 @@ pub async fn run_search(store: &Store, out: &Output, args: &SearchArgs) -> Resul
     }
     let shown = page.rows.len() as u64;
     let first = if shown == 0 { 0 } else { args.offset + 1 };
-    let total = if page.total_exact { page.total.to_string() } else { format!("plus de {}", page.total) };
+    let total = if page.total_exact {
+        page.total.to_string()
+    } else {
+        format!("plus de {}", page.total)
+    };
     println!("Résultats {first} à {} sur {total}.", args.offset + shown);
     Ok(())
 }
@@ -319,7 +418,11 @@ pub async fn run_audit(store: &Store, out: &Output, args: &AuditArgs) -> Result<
         None => None,
         Some(d) => Some(
             chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| Error::invalid(format!("Date « {d} » incorrecte : la forme attendue est AAAA-MM-JJ.")))?
+                .map_err(|_| {
+                    Error::invalid(format!(
+                        "Date « {d} » incorrecte : la forme attendue est AAAA-MM-JJ."
+                    ))
+                })?
                 .and_hms_opt(0, 0, 0)
                 .expect("midnight")
                 .and_utc()
@@ -328,7 +431,12 @@ pub async fn run_audit(store: &Store, out: &Output, args: &AuditArgs) -> Result<
     };
     let entries = audit::list(
         store,
-        &AuditFilter { target: args.target.clone(), agent: args.agent.clone(), since_ms, limit: Some(args.limit) },
+        &AuditFilter {
+            target: args.target.clone(),
+            agent: args.agent.clone(),
+            since_ms,
+            limit: Some(args.limit),
+        },
     )
     .await?;
     if out.is_json() {
@@ -339,7 +447,13 @@ pub async fn run_audit(store: &Store, out: &Output, args: &AuditArgs) -> Result<
         println!("Aucune entrée dans le journal pour ces critères.");
     }
     for e in entries {
-        println!("{}  {:<16} {:<28} {}", format_ms(e.at), e.agent, audit::action_label(&e.action), e.target);
+        println!(
+            "{}  {:<16} {:<28} {}",
+            format_ms(e.at),
+            e.agent,
+            audit::action_label(&e.action),
+            e.target
+        );
     }
     Ok(())
 }

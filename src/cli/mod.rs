@@ -16,7 +16,11 @@ use siec_accounts::{Error, Result};
 pub use output::Output;
 
 #[derive(Parser, Debug)]
-#[command(name = "siec-accounts", version, about = "Comptes SIEC : gestion des comptes du portail d'authentification du SIEC")]
+#[command(
+    name = "siec-accounts",
+    version,
+    about = "Comptes SIEC : gestion des comptes du portail d'authentification du SIEC"
+)]
 pub struct Cli {
     /// Remplace une valeur de configuration (clé=valeur, par exemple smtp.host=relais.fr).
     #[arg(short = 's', long = "set", value_name = "CLÉ=VALEUR", global = true)]
@@ -90,14 +94,20 @@ pub fn run() -> i32 {
         // A value refused by a domain type: show its French message, not clap's.
         Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
             use std::error::Error as _;
-            let reason = e.source().map(|s| s.to_string()).unwrap_or_else(|| e.to_string());
+            let reason = e
+                .source()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.to_string());
             eprintln!("Erreur : {reason}");
             return siec_accounts::ErrorKind::Invalid.exit_code();
         }
         Err(e) => e.exit(),
     };
     let out = Output::new(cli.json);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     match runtime.block_on(dispatch(cli, &out)) {
         Ok(()) => 0,
         Err(e) => {
@@ -110,9 +120,11 @@ pub fn run() -> i32 {
 fn flags(cli: &Cli) -> Result<Vec<(String, String)>> {
     let mut flags = Vec::new();
     for s in &cli.set {
-        let (k, v) = s
-            .split_once('=')
-            .ok_or_else(|| Error::invalid(format!("Option --set « {s} » : la forme attendue est clé=valeur.")))?;
+        let (k, v) = s.split_once('=').ok_or_else(|| {
+            Error::invalid(format!(
+                "Option --set « {s} » : la forme attendue est clé=valeur."
+            ))
+        })?;
         flags.push((k.trim().to_string(), v.to_string()));
     }
     if let Some(url) = &cli.database_url {
@@ -146,17 +158,29 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
 
 async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
     match &cli.command {
-        Command::Uai { command: UaiCommand::Check { uai } } => {
+        Command::Uai {
+            command: UaiCommand::Check { uai },
+        } => {
             let uai = Uai::parse(uai)?;
-            out.line(&format!("Code UAI {uai} valide."), &serde_json::json!({ "uai": uai }));
+            out.line(
+                &format!("Code UAI {uai} valide."),
+                &serde_json::json!({ "uai": uai }),
+            );
             Ok(())
         }
-        Command::Password { command: PasswordCommand::Check { password } } => {
+        Command::Password {
+            command: PasswordCommand::Check { password },
+        } => {
             Password::parse(SecretString::from(password.clone()))?;
-            out.line("Le mot de passe respecte la politique du portail.", &serde_json::json!({ "valid": true }));
+            out.line(
+                "Le mot de passe respecte la politique du portail.",
+                &serde_json::json!({ "valid": true }),
+            );
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Show } => {
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => {
             let s = settings(&cli)?;
             out.config(&s);
             Ok(())
@@ -181,12 +205,19 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
             let s = settings(&cli)?;
             let store = Store::connect(
                 s.database_url(),
-                StoreOptions { agent: Some(s.agent_name().into()), ..Default::default() },
+                StoreOptions {
+                    agent: Some(s.agent_name().into()),
+                    ..Default::default()
+                },
             )
             .await?;
             let state = store.migrate().await?;
             out.line(
-                &format!("Schéma de {} à jour (version {}).", store.url_for_display(), store.app_schema_version()),
+                &format!(
+                    "Schéma de {} à jour (version {}).",
+                    store.url_for_display(),
+                    store.app_schema_version()
+                ),
                 &serde_json::json!({ "schema": state }),
             );
             Ok(())

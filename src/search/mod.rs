@@ -139,7 +139,9 @@ impl Terms {
 }
 
 fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
@@ -180,12 +182,16 @@ pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
                 SortKey::Academy => "e.academy",
                 _ => "e.uai",
             };
-            rows_sql.push("SELECT e.uai, e.name, e.city, e.academy, \
+            rows_sql.push(
+                "SELECT e.uai, e.name, e.city, e.academy, \
                  (SELECT COUNT(*) FROM memberships c WHERE c.establishment_id = e.id) AS n, \
                  (SELECT a.email FROM memberships p JOIN accounts a ON a.id = p.account_id \
-                   WHERE p.establishment_id = e.id AND p.role = 'principal') AS principal");
+                   WHERE p.establishment_id = e.id AND p.role = 'principal') AS principal",
+            );
             filter(&mut rows_sql, q, terms.as_ref());
-            rows_sql.push(&format!(" ORDER BY {order} {dir}, e.uai {dir} LIMIT {limit} OFFSET {offset}"));
+            rows_sql.push(&format!(
+                " ORDER BY {order} {dir}, e.uai {dir} LIMIT {limit} OFFSET {offset}"
+            ));
             rows_sql.fetch_establishments(store).await?
         }
     };
@@ -202,14 +208,22 @@ pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
         let n = count.fetch_count(store).await?;
         (n.min(COUNT_CAP) as u64, n <= COUNT_CAP)
     };
-    Ok(SearchPage { rows, total, total_exact })
+    Ok(SearchPage {
+        rows,
+        total,
+        total_exact,
+    })
 }
 
 /// `FROM accounts a WHERE …`
 fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
     sql.push(" FROM accounts a WHERE 1 = 1");
     if let Some(t) = terms {
-        let pattern = if t.short() { format!("{}%", like_escape(&t.email)) } else { format!("%{}%", like_escape(&t.email)) };
+        let pattern = if t.short() {
+            format!("{}%", like_escape(&t.email))
+        } else {
+            format!("%{}%", like_escape(&t.email))
+        };
         sql.push(" AND (a.email_key LIKE ");
         sql.push_arg(pattern);
         sql.push(" ESCAPE '\\' OR a.id IN (SELECT m2.account_id FROM memberships m2 WHERE m2.establishment_id IN (");
@@ -223,7 +237,11 @@ fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
     if q.never_initialised {
         sql.push(" AND a.password_set_at IS NULL");
     }
-    let academy = q.academy.as_deref().map(str::trim).filter(|a| !a.is_empty());
+    let academy = q
+        .academy
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
     if academy.is_some() || q.role.is_some() || q.without_principal {
         sql.push(" AND EXISTS (SELECT 1 FROM memberships m JOIN establishments e ON e.id = m.establishment_id WHERE m.account_id = a.id");
         if let Some(academy) = academy {
@@ -243,7 +261,11 @@ fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
 
 /// `SELECT id FROM establishments WHERE …` for the typed text.
 fn establishment_ids(sql: &mut Sql, t: &Terms) {
-    let folded = if t.short() { format!("{}%", like_escape(&t.folded)) } else { format!("%{}%", like_escape(&t.folded)) };
+    let folded = if t.short() {
+        format!("{}%", like_escape(&t.folded))
+    } else {
+        format!("%{}%", like_escape(&t.folded))
+    };
     sql.push("SELECT e2.id FROM establishments e2 WHERE e2.search_text LIKE ");
     sql.push_arg(folded);
     sql.push(" ESCAPE '\\'");
@@ -268,7 +290,12 @@ fn establishments_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) 
         }
         sql.push(")");
     }
-    if let Some(academy) = q.academy.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+    if let Some(academy) = q
+        .academy
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
         sql.push(" AND e.academy = ");
         sql.push_arg(academy.to_string());
     }

@@ -44,8 +44,11 @@ impl Sql {
                 Ok(SearchRow::Account {
                     email: r.try_get(0)?,
                     display_name: r.try_get(1)?,
-                    status: AccountStatus::from_code(&r.try_get::<String, _>(2)?).unwrap_or(AccountStatus::Pending),
-                    role: r.try_get::<Option<String>, _>(3)?.and_then(|s| Role::from_code(&s)),
+                    status: AccountStatus::from_code(&r.try_get::<String, _>(2)?)
+                        .unwrap_or(AccountStatus::Pending),
+                    role: r
+                        .try_get::<Option<String>, _>(3)?
+                        .and_then(|s| Role::from_code(&s)),
                     uai: r.try_get(4)?,
                     establishment_name: r.try_get(5)?,
                     city: r.try_get(6)?,
