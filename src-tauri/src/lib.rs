@@ -4,8 +4,12 @@
 
 mod commands;
 mod error;
+mod state;
+
+use tauri::Manager;
 
 pub use error::{UiError, UiResult};
+use state::AppState;
 
 pub fn run() {
     let _ = tracing_subscriber::fmt()
@@ -14,8 +18,62 @@ pub fn run() {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .try_init();
+    let (state, config_error) = match AppState::load() {
+        Ok(s) => (s, None),
+        // A broken configuration file must not stop the app: it opens on the
+        // defaults and the Connexion screen shows the file's problem (with its line).
+        Err(e) => {
+            let defaults = siec_accounts::config::Settings::load_from(
+                siec_accounts::config::Paths::from_os(),
+                &[],
+                &[],
+            )
+            .expect("built-in defaults are valid");
+            (AppState::with_settings(defaults), Some(UiError::from(e)))
+        }
+    };
     tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![commands::uai_check])
+        .manage(state)
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            tauri::async_runtime::block_on(async move {
+                let state = handle.state::<AppState>();
+                if let Some(e) = config_error {
+                    *state.startup_error.write().await = Some(e);
+                    return;
+                }
+                let url = state.settings.read().await.database_url().to_string();
+                // The embedded default opens by itself; the central database waits for
+                // the agent's login on the Connexion screen.
+                if url.starts_with("sqlite") {
+                    match state.open_embedded(&url).await {
+                        Ok(store) => state.set_store(Some(store)).await,
+                        Err(e) => *state.startup_error.write().await = Some(e.into()),
+                    }
+                }
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::uai_check,
+            commands::accounts::email_check,
+            commands::session::session_status,
+            commands::session::connect,
+            commands::session::disconnect,
+            commands::dashboard::dashboard,
+            commands::accounts::search,
+            commands::accounts::establishment_suggest,
+            commands::accounts::establishment,
+            commands::accounts::account,
+            commands::accounts::add_account,
+            commands::accounts::attach,
+            commands::accounts::detach,
+            commands::accounts::set_enabled,
+            commands::accounts::make_principal,
+            commands::accounts::audit_list,
+            commands::settings::settings_get,
+            commands::settings::settings_save,
+        ])
         .run(tauri::generate_context!())
         .expect("Comptes SIEC n'a pas pu démarrer");
 }

@@ -80,3 +80,12 @@ export function debounce(fn, ms) {
     t = setTimeout(() => fn(...args), ms);
   };
 }
+
+// DSFR 1.15 table markup around a <table>: full width, scrolls sideways if needed.
+export function tableBlock(attrs, table) {
+  const cls = `fr-table ${attrs.class || ''}`.trim();
+  return h('div', { ...attrs, class: cls },
+    h('div', { class: 'fr-table__wrapper' },
+      h('div', { class: 'fr-table__container' },
+        h('div', { class: 'fr-table__content' }, table))));
+}

@@ -1,18 +1,29 @@
 // Hash router and keyboard shortcuts. Each view module exports
 // `render(root, params)` and may return a cleanup function.
-import { $, clear } from './dom.js';
+import { $, h } from './dom.js';
 import { clearAlerts } from './api.js';
+import { refreshSession } from './session.js';
 import * as dashboard from './views/dashboard.js';
 import * as help from './views/help.js';
+import * as search from './views/search.js';
+import * as establishment from './views/establishment.js';
+import * as account from './views/account.js';
+import * as journal from './views/journal.js';
+import * as settings from './views/settings.js';
+import * as connexion from './views/connexion.js';
+import * as bulk from './views/bulk.js';
 
 const routes = {
   'tableau-de-bord': dashboard,
+  recherche: search,
+  etablissement: establishment,
+  compte: account,
+  'envoi-groupe': bulk,
+  journal,
+  parametres: settings,
+  connexion,
   aide: help,
 };
-
-export function registerRoute(name, module) {
-  routes[name] = module;
-}
 
 let cleanup = null;
 
@@ -28,12 +39,15 @@ async function route() {
   if (typeof cleanup === 'function') cleanup();
   cleanup = null;
   clearAlerts();
+  const nav = { compte: 'recherche', etablissement: 'recherche' }[name] || name;
   for (const a of document.querySelectorAll('.fr-nav__link')) {
-    if (a.dataset.nav === name) a.setAttribute('aria-current', 'page');
+    if (a.dataset.nav === nav) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  const root = clear($('#view'));
-  root.dataset.view = name;
+  // A fresh element per visit: a slow screen that finishes after the agent moved on
+  // writes into a detached node, never over the new screen.
+  const root = h('div', { dataset: { view: name } });
+  $('#view').replaceChildren(root);
   cleanup = await view.render(root, params);
 }
 
@@ -50,13 +64,11 @@ document.addEventListener('keydown', (e) => {
 });
 
 export async function start() {
-  for (const mod of await Promise.all(extraViews())) mod.register?.(registerRoute);
+  const s = await refreshSession();
+  // Nothing open (central database configured, or the local file failed): ask first.
+  if (!s.connected && !location.hash.startsWith('#/aide')) location.hash = '#/connexion';
   await route();
   document.body.dataset.ready = 'true';
-}
-
-function extraViews() {
-  return [];
 }
 
 start();

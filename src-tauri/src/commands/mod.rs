@@ -1,5 +1,10 @@
 //! The commands the window calls, one file per screen.
 
+pub mod accounts;
+pub mod dashboard;
+pub mod session;
+pub mod settings;
+
 use serde::Serialize;
 use siec_accounts::domain::Uai;
 

@@ -274,14 +274,15 @@ impl Session {
         let start = Instant::now();
         loop {
             if let Some(el) = self.try_find(css).await {
+                // A list re-rendering between the two calls makes the node stale: retry.
                 let shown = self
-                    .ok(
+                    .req(
                         reqwest::Method::GET,
                         &format!("/element/{}/displayed", el.0),
                         None,
                     )
                     .await;
-                if shown.as_bool().unwrap_or(true) {
+                if shown["value"].as_bool() == Some(true) {
                     return el;
                 }
             }
@@ -300,9 +301,18 @@ impl Session {
         let mut last = String::new();
         loop {
             if let Some(el) = self.try_find(css).await {
-                last = self.text(&el).await;
-                if pred(&last) {
-                    return last;
+                let v = self
+                    .req(
+                        reqwest::Method::GET,
+                        &format!("/element/{}/text", el.0),
+                        None,
+                    )
+                    .await;
+                if let Some(text) = v["value"].as_str() {
+                    last = text.replace(['\u{202f}', '\u{a0}'], " ");
+                    if pred(&last) {
+                        return last;
+                    }
                 }
             }
             if start.elapsed() > Duration::from_secs(30) {
@@ -314,16 +324,19 @@ impl Session {
         }
     }
 
+    /// The element's visible text, with the French number spaces (U+202F, U+00A0)
+    /// read as plain spaces.
     pub async fn text(&self, el: &El) -> String {
-        self.ok(
-            reqwest::Method::GET,
-            &format!("/element/{}/text", el.0),
-            None,
-        )
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .into()
+        let v = self
+            .ok(
+                reqwest::Method::GET,
+                &format!("/element/{}/text", el.0),
+                None,
+            )
+            .await;
+        v.as_str()
+            .unwrap_or_default()
+            .replace(['\u{202f}', '\u{a0}'], " ")
     }
 
     pub async fn text_of(&self, css: &str) -> String {
@@ -423,4 +436,180 @@ fn sanitize(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The test's own handle on the app's database, migrated (as the app would).
+pub async fn open_store(url: &str) -> siec_accounts::store::Store {
+    use siec_accounts::store::{Store, StoreOptions};
+    let store = Store::connect(
+        url,
+        StoreOptions {
+            agent: Some("agent.e2e".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("base de test");
+    store.migrate().await.expect("migrations");
+    store
+}
+
+pub async fn add_establishment(
+    store: &siec_accounts::store::Store,
+    uai: &str,
+    name: &str,
+    city: &str,
+    academy: &str,
+) {
+    use siec_accounts::accounts::{self, EstablishmentInput};
+    use siec_accounts::domain::Uai;
+    accounts::add_establishment(
+        store,
+        EstablishmentInput {
+            uai: Uai::parse(uai).unwrap(),
+            name: name.into(),
+            city: city.into(),
+            academy: academy.into(),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+pub async fn add_account(
+    store: &siec_accounts::store::Store,
+    email: &str,
+    uai: &str,
+    principal: bool,
+    name: &str,
+) {
+    use siec_accounts::accounts::{self, NewAccount};
+    use siec_accounts::domain::{Email, Uai};
+    accounts::add_account(
+        store,
+        NewAccount {
+            email: Email::parse(email).unwrap(),
+            uai: Uai::parse(uai).unwrap(),
+            principal,
+            display_name: name.into(),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+const CITIES: &[(&str, &str)] = &[
+    ("Paris", "Paris"),
+    ("Lyon", "Lyon"),
+    ("Marseille", "Aix-Marseille"),
+    ("Nîmes", "Montpellier"),
+    ("Saint-Étienne", "Lyon"),
+    ("Créteil", "Créteil"),
+    ("Lille", "Lille"),
+    ("Rennes", "Rennes"),
+];
+const SURNAMES: &[&str] = &[
+    "martin", "bernard", "dubois", "thomas", "robert", "richard", "petit", "durand", "leroy",
+    "moreau",
+];
+
+/// Fills the database the fast way (multi-row inserts in one transaction), with the
+/// same columns the services write: `accounts` addresses spread over
+/// `establishments` establishments, the first address of each as its principal.
+/// Addresses are `prenom.<surname><n>@ac-<academy>.fr`.
+pub async fn generate(store: &siec_accounts::store::Store, establishments: u32, accounts: u32) {
+    use siec_accounts::domain::{fold_for_search, Uai};
+    let mut tx = store.pool().begin().await.unwrap();
+    let now = store.now_ms();
+    for chunk in (0..establishments).collect::<Vec<_>>().chunks(500) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|i| {
+                let uai = Uai::from_digits(1_000_000 + i);
+                let (city, academy) = CITIES[*i as usize % CITIES.len()];
+                let name = format!("Lycée numéro {i}");
+                format!(
+                    "({}, '{uai}', '{name}', '{}', '{}', '{}', {now}, {now})",
+                    i + 1,
+                    city.replace('\'', "''"),
+                    academy,
+                    fold_for_search(&format!("{name} {city}"))
+                )
+            })
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO establishments (id, uai, name, city, academy, search_text, created_at, updated_at) VALUES {}",
+            values.join(",")
+        ))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    for chunk in (0..accounts).collect::<Vec<_>>().chunks(500) {
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|i| {
+                let surname = SURNAMES[*i as usize % SURNAMES.len()];
+                let academy = CITIES[(*i % establishments) as usize % CITIES.len()]
+                    .1
+                    .to_lowercase()
+                    .replace('é', "e");
+                let email = format!("prenom.{surname}{i}@ac-{academy}.fr");
+                let status = if i % 3 == 0 { "active" } else { "pending" };
+                format!(
+                    "({}, '{email}', '{email}', 'Prénom {surname} {i}', '{status}', {now}, {now})",
+                    i + 1
+                )
+            })
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO accounts (id, email, email_key, display_name, status, created_at, updated_at) VALUES {}",
+            rows.join(",")
+        ))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let members: Vec<String> = chunk
+            .iter()
+            .map(|i| {
+                let role = if *i < establishments {
+                    "principal"
+                } else {
+                    "member"
+                };
+                format!("({}, {}, '{role}', {now})", i + 1, i % establishments + 1)
+            })
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO memberships (account_id, establishment_id, role, created_at) VALUES {}",
+            members.join(",")
+        ))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+pub async fn count(store: &siec_accounts::store::Store, sql: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(store.pool()).await.unwrap();
+    n
+}
+
+impl Session {
+    /// Types keys to whatever has the focus (W3C actions), e.g. "/" or "\u{E015}" (↓).
+    pub async fn keys(&self, keys: &str) {
+        let mut actions = Vec::new();
+        for c in keys.chars() {
+            actions.push(json!({"type": "keyDown", "value": c.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": c.to_string()}));
+        }
+        self.ok(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "clavier", "actions": actions}]})),
+        )
+        .await;
+        let _ = self.req(reqwest::Method::DELETE, "/actions", None).await;
+    }
 }

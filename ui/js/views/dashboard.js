@@ -1,10 +1,82 @@
 // Tableau de bord: the state of the accounts and of the mail, plus a UAI checker
 // for callers who read their code aloud.
-import { h, clear } from '../dom.js';
-import { call } from '../api.js';
+import { h, clear, num, when } from '../dom.js';
+import { call, showError } from '../api.js';
 
-export function render(root) {
-  root.append(h('h1', {}, 'Tableau de bord'), uaiCard());
+export async function render(root) {
+  root.append(h('h1', {}, 'Tableau de bord'));
+  const body = h('div', { id: 'dashboard' });
+  root.append(body, uaiCard());
+  let d;
+  try {
+    d = await call('dashboard');
+  } catch (err) {
+    showError(err);
+    return;
+  }
+  const tile = (id, label, value, href, extra) => h('div', { class: 'fr-col-12 fr-col-md-3' },
+    h('div', { class: 'fr-card fr-card--no-arrow fr-p-2w', id },
+      h('p', { class: 'fr-mb-1v' }, label),
+      h('p', { class: 'siec-stat', dataset: { value: String(value) } }, num(value)),
+      extra || null,
+      href ? h('a', { class: 'fr-link fr-text--sm', href }, 'Voir la liste') : null));
+  const totals = d.days.reduce((t, x) => ({ sent: t.sent + x.sent, used: t.used + x.used, expired: t.expired + x.expired, failed: t.failed + x.failed }), { sent: 0, used: 0, expired: 0, failed: 0 });
+  const o = d.outbox;
+  const stuck = o.oldest_waiting_at && Date.now() - o.oldest_waiting_at > 15 * 60 * 1000;
+  const health = o.failed > 0 || stuck ? 'warning' : 'success';
+  body.append(
+    h('div', { class: 'fr-grid-row fr-grid-row--gutters' },
+      tile('stat-active', 'Comptes actifs', d.accounts.active),
+      tile('stat-pending', 'En attente d’initialisation', d.accounts.pending),
+      tile('stat-disabled', 'Désactivés', d.accounts.disabled),
+      tile('stat-no-principal', 'Établissements sans compte principal', d.establishments_without_principal, '#/recherche', h('p', { class: 'fr-text--xs fr-mb-1v' }, `sur ${num(d.establishments)} établissements`))),
+    h('h2', { class: 'fr-mt-4w fr-h4' }, 'Liens des 30 derniers jours'),
+    h('ul', { class: 'siec-legend' },
+      h('li', { class: 's-sent' }, `envoyés (${num(totals.sent)})`),
+      h('li', { class: 's-used' }, `utilisés (${num(totals.used)})`),
+      h('li', { class: 's-expired' }, `expirés (${num(totals.expired)})`),
+      h('li', { class: 's-failed' }, `en échec (${num(totals.failed)})`)),
+    chart(d.days),
+    h('h2', { class: 'fr-mt-4w fr-h4' }, 'Envoi des messages'),
+    h('div', { class: `fr-alert fr-alert--${health} fr-alert--sm`, id: 'outbox-health' },
+      h('p', {}, `${num(o.queued)} en attente, ${num(o.sending)} en cours, ${num(o.failed)} en échec ; ${num(o.sent_last_24h)} envoyés ces dernières 24 heures.`
+        + (o.oldest_waiting_at ? ` Plus ancien message en attente : ${when(o.oldest_waiting_at)}.` : '')
+        + (o.last_error ? ` Dernière erreur : ${o.last_error}` : ''))));
+}
+
+// Grouped bars drawn in SVG: no chart library, nothing outside the app's own files.
+function chart(days) {
+  const NS = 'http://www.w3.org/2000/svg';
+  const el = (tag, attrs, text) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const W = 1100, H = 220, left = 40, bottom = 30, top = 10;
+  const series = ['sent', 'used', 'expired', 'failed'];
+  const max = Math.max(1, ...days.flatMap((d) => series.map((s) => d[s])));
+  const step = (W - left) / days.length;
+  const bar = Math.max(1, (step - 4) / series.length);
+  const svg = el('svg', { class: 'siec-chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Liens envoyés, utilisés, expirés et en échec par jour sur 30 jours', id: 'links-chart' });
+  const y = (v) => H - bottom - (v / max) * (H - bottom - top);
+  svg.append(el('line', { class: 'axis', x1: left, x2: W, y1: H - bottom, y2: H - bottom }));
+  svg.append(el('text', { x: 0, y: top + 10 }, String(max)));
+  svg.append(el('text', { x: 0, y: H - bottom }, '0'));
+  days.forEach((d, i) => {
+    const x0 = left + i * step + 2;
+    series.forEach((s, j) => {
+      if (!d[s]) return;
+      const r = el('rect', { class: `s-${s}`, x: x0 + j * bar, y: y(d[s]), width: bar, height: H - bottom - y(d[s]) });
+      r.append(el('title', {}, `${d.day} : ${d[s]} ${({ sent: 'envoyés', used: 'utilisés', expired: 'expirés', failed: 'en échec' })[s]}`));
+      svg.append(r);
+    });
+    if (i % 5 === 0 || i === days.length - 1) {
+      const [, m, dd] = d.day.split('-');
+      svg.append(el('text', { x: x0, y: H - 10 }, `${dd}/${m}`));
+    }
+  });
+  return svg;
 }
 
 function uaiCard() {
@@ -35,5 +107,5 @@ function uaiCard() {
     }
     message.hidden = false;
   });
-  return h('section', { class: 'fr-card fr-card--no-arrow fr-p-3w fr-mt-4w', 'aria-label': 'Vérifier un code UAI' }, form);
+  return h('section', { class: 'fr-card fr-card--no-arrow fr-p-3w fr-mt-6w', 'aria-label': 'Vérifier un code UAI' }, form);
 }

@@ -1,0 +1,187 @@
+//! Connexion: which database is open, opening the embedded file or the central
+//! PostgreSQL with the agent's own login.
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use siec_accounts::store::{Backend, SchemaState, Store, StoreOptions};
+use tauri::State;
+
+use crate::state::AppState;
+use crate::{UiError, UiResult};
+
+#[derive(Serialize)]
+pub struct SessionStatus {
+    pub connected: bool,
+    pub backend: Option<Backend>,
+    /// The database as shown to the agent (never with a password).
+    pub database: Option<String>,
+    pub agent: Option<String>,
+    pub schema: Option<SchemaState>,
+    /// Whether changes are refused (a newer app migrated the database).
+    pub read_only: bool,
+    /// What the configuration points at, to prefill the Connexion form.
+    pub configured: ConfiguredDatabase,
+    pub startup_error: Option<UiError>,
+}
+
+#[derive(Serialize)]
+pub struct ConfiguredDatabase {
+    pub kind: &'static str,
+    pub url: String,
+    pub host: String,
+    pub port: Option<u16>,
+    pub name: String,
+    pub login: String,
+}
+
+async fn status(state: &AppState) -> SessionStatus {
+    let configured = configured(state.settings.read().await.database_url());
+    let startup_error = state.startup_error.read().await.clone();
+    match state.store().await {
+        Ok(store) => {
+            let schema = store.schema_state();
+            SessionStatus {
+                connected: true,
+                backend: Some(store.backend()),
+                database: Some(store.url_for_display().to_string()),
+                agent: Some(store.agent().to_string()),
+                read_only: store.ensure_writable().is_err(),
+                schema: Some(schema),
+                configured,
+                startup_error,
+            }
+        }
+        Err(_) => SessionStatus {
+            connected: false,
+            backend: None,
+            database: None,
+            agent: None,
+            schema: None,
+            read_only: true,
+            configured,
+            startup_error,
+        },
+    }
+}
+
+fn configured(url: &str) -> ConfiguredDatabase {
+    let parsed = url::Url::parse(url).ok();
+    let kind = if url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    ConfiguredDatabase {
+        kind,
+        url: url.to_string(),
+        host: parsed
+            .as_ref()
+            .and_then(|u| u.host_str())
+            .unwrap_or_default()
+            .to_string(),
+        port: parsed.as_ref().and_then(|u| u.port()),
+        name: parsed
+            .as_ref()
+            .map(|u| u.path().trim_start_matches('/').to_string())
+            .unwrap_or_default(),
+        login: parsed
+            .as_ref()
+            .map(|u| u.username().to_string())
+            .unwrap_or_default(),
+    }
+}
+
+#[tauri::command]
+pub async fn session_status(state: State<'_, AppState>) -> UiResult<SessionStatus> {
+    Ok(status(&state).await)
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ConnectRequest {
+    /// The embedded local file.
+    Sqlite,
+    /// The central database with the agent's own login.
+    Postgres {
+        host: String,
+        port: Option<u16>,
+        name: String,
+        login: String,
+        password: String,
+    },
+}
+
+#[tauri::command]
+pub async fn connect(
+    state: State<'_, AppState>,
+    request: ConnectRequest,
+) -> UiResult<SessionStatus> {
+    let store = match request {
+        ConnectRequest::Sqlite => {
+            let url = state.settings.read().await.paths.default_database_url();
+            let configured = state.settings.read().await.database_url().to_string();
+            let url = if configured.starts_with("sqlite") {
+                configured
+            } else {
+                url
+            };
+            state.open_embedded(&url).await?
+        }
+        ConnectRequest::Postgres {
+            host,
+            port,
+            name,
+            login,
+            password,
+        } => {
+            let host = host.trim();
+            let name = name.trim();
+            let login = login.trim();
+            for (value, what) in [
+                (host, "le serveur"),
+                (name, "le nom de la base"),
+                (login, "votre identifiant"),
+            ] {
+                if value.is_empty() {
+                    return Err(UiError::invalid(format!("Indiquez {what}.")));
+                }
+            }
+            let mut url = url::Url::parse("postgres://localhost/")
+                .map_err(|_| UiError::invalid("Adresse de base de données incorrecte."))?;
+            url.set_host(Some(host))
+                .map_err(|_| UiError::invalid(format!("Serveur « {host} » incorrect.")))?;
+            let _ = url.set_port(port);
+            let _ = url.set_username(login);
+            url.set_path(name);
+            let settings = state.settings.read().await.clone();
+            let password = (!password.is_empty()).then(|| SecretString::from(password));
+            let store = Store::connect(
+                url.as_str(),
+                StoreOptions {
+                    password,
+                    agent: Some(login.to_string()),
+                    ca_file: settings.database_ca_file().map(str::to_string),
+                    max_connections: None,
+                },
+            )
+            .await?;
+            if let SchemaState::Behind { .. } = store.schema_state() {
+                store.close().await;
+                return Err(UiError {
+                    code: siec_accounts::ErrorKind::Unavailable,
+                    message: "Le schéma de la base centrale n'est pas à jour : un administrateur doit lancer « siec-accounts migrate ».".into(),
+                });
+            }
+            store
+        }
+    };
+    state.set_store(Some(store)).await;
+    *state.startup_error.write().await = None;
+    Ok(status(&state).await)
+}
+
+#[tauri::command]
+pub async fn disconnect(state: State<'_, AppState>) -> UiResult<SessionStatus> {
+    state.set_store(None).await;
+    Ok(status(&state).await)
+}

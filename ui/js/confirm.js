@@ -1,0 +1,28 @@
+// The shared confirmation dialog: resolves true on « Confirmer », false otherwise.
+import { $ } from './dom.js';
+
+export function confirmDialog({ title, text, ok = 'Confirmer' }) {
+  const modal = $('#modal-confirm');
+  $('#modal-confirm-title').textContent = title;
+  $('#modal-confirm-text').textContent = text;
+  const button = $('#modal-confirm-ok');
+  button.textContent = ok;
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (v) => {
+      if (done) return;
+      done = true;
+      button.removeEventListener('click', onOk);
+      modal.removeEventListener('dsfr.conceal', onClose);
+      resolve(v);
+    };
+    const onOk = () => {
+      finish(true);
+      window.dsfr(modal).modal.conceal();
+    };
+    const onClose = () => finish(false);
+    button.addEventListener('click', onOk);
+    modal.addEventListener('dsfr.conceal', onClose);
+    window.dsfr(modal).modal.disclose();
+  });
+}

@@ -1,0 +1,98 @@
+// Compte: status, establishments and roles, links, audit; send a link, disable or
+// re-enable.
+import { h, clear, tableBlock, when, statusBadge, roleLabel, linkBadge } from '../dom.js';
+import { call, showError, showSuccess } from '../api.js';
+import { confirmDialog } from '../confirm.js';
+import { auditTable } from './journal.js';
+
+export async function render(root, [email]) {
+  let view;
+  try {
+    view = await call('account', { email });
+  } catch (err) {
+    root.append(h('h1', {}, 'Compte'));
+    showError(err);
+    return;
+  }
+  let history = null;
+  try {
+    history = await call('link_history', { email });
+  } catch (_) {
+    history = null;
+  }
+  const a = view.account;
+  const rerender = async () => {
+    clear(root);
+    await render(root, [a.email]);
+  };
+
+  const sendLink = async (purpose) => {
+    try {
+      await call('send_link', { email: a.email, purpose });
+      await rerender();
+      showSuccess(purpose === 'init'
+        ? `Le lien d’initialisation a été demandé pour ${a.email}.`
+        : `Le lien de réinitialisation a été demandé pour ${a.email}.`);
+    } catch (err) {
+      showError(err);
+    }
+  };
+
+  const toggle = async () => {
+    const enabling = a.status === 'disabled';
+    if (!enabling) {
+      const ok = await confirmDialog({ title: 'Désactiver le compte', text: `${a.email} ne pourra plus se connecter ni recevoir de lien. Ses liens en cours seront annulés.`, ok: 'Désactiver' });
+      if (!ok) return;
+    }
+    try {
+      await call('set_enabled', { email: a.email, enabled: enabling, version: a.version });
+      await rerender();
+      showSuccess(enabling ? `Le compte ${a.email} est réactivé.` : `Le compte ${a.email} est désactivé.`);
+    } catch (err) {
+      showError(err);
+    }
+  };
+
+  const purpose = a.password_set_at ? 'reset' : 'init';
+  root.append(
+    h('nav', { class: 'fr-breadcrumb', 'aria-label': 'vous êtes ici :' },
+      h('ol', { class: 'fr-breadcrumb__list' },
+        h('li', {}, h('a', { class: 'fr-breadcrumb__link', href: '#/recherche' }, 'Recherche')),
+        h('li', {}, h('a', { class: 'fr-breadcrumb__link', 'aria-current': 'page' }, a.email)))),
+    h('h1', { id: 'account-title' }, a.email),
+    h('p', { class: 'fr-text--lg' }, a.display_name || '', a.display_name ? ' · ' : '', 'Statut : ', h('span', { id: 'account-status' }, statusBadge(a.status))),
+    h('p', { class: 'fr-text--sm' }, `Créé le ${when(a.created_at)} · mot de passe ${a.password_set_at ? `défini le ${when(a.password_set_at)}` : 'jamais initialisé'}`),
+    h('ul', { class: 'fr-btns-group fr-btns-group--inline-md fr-btns-group--icon-left fr-mb-2w' },
+      a.status !== 'disabled' ? h('li', {}, h('button', { class: 'fr-btn fr-icon-mail-line', type: 'button', id: 'send-link', dataset: { purpose }, onclick: () => sendLink(purpose) },
+        purpose === 'init' ? 'Envoyer le lien d’initialisation' : 'Envoyer un lien de réinitialisation')) : null,
+      h('li', {}, h('button', { class: `fr-btn fr-btn--secondary ${a.status === 'disabled' ? 'fr-icon-refresh-line' : 'fr-icon-close-circle-line'}`, type: 'button', id: 'toggle-enabled', onclick: toggle },
+        a.status === 'disabled' ? 'Réactiver le compte' : 'Désactiver le compte'))),
+    tableBlock({ class: 'fr-table--sm', id: 'memberships-table' },
+      h('table', {},
+        h('caption', {}, 'Établissements'),
+        h('thead', {}, h('tr', {}, ['UAI', 'Établissement', 'Ville', 'Académie', 'Rôle'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, view.memberships.length ? view.memberships.map((m) => h('tr', {},
+          h('td', {}, h('a', { href: `#/etablissement/${m.uai}` }, m.uai)),
+          h('td', {}, m.name), h('td', {}, m.city || '—'), h('td', {}, m.academy || '—'),
+          h('td', {}, m.role === 'principal' ? h('span', { class: 'fr-badge fr-badge--sm fr-badge--blue-france' }, 'principal') : roleLabel(m.role)))) :
+          h('tr', {}, h('td', { colspan: '5' }, 'Rattachée à aucun établissement.'))))),
+    h('h2', { class: 'fr-mt-4w' }, 'Liens'),
+    linksTable(history, view.last_link),
+    h('h2', { class: 'fr-mt-4w' }, 'Journal du compte'),
+    auditTable(view.audit));
+}
+
+function linksTable(history, last) {
+  const rows = history || (last ? [last] : []);
+  if (!rows.length) return h('p', { id: 'links-empty' }, 'Aucun lien envoyé à cette adresse.');
+  return tableBlock({ class: 'fr-table--sm', id: 'links-table' },
+    h('table', {},
+      h('caption', {}, 'Historique des liens'),
+      h('thead', {}, h('tr', {}, ['Type', 'État', 'Demandé le', 'Expire le', 'Détail'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rows.map((l) => h('tr', {},
+        h('td', {}, l.purpose === 'init' ? 'initialisation' : 'réinitialisation'),
+        h('td', {}, linkBadge(l.state)),
+        h('td', {}, when(l.created_at)),
+        h('td', {}, when(l.expires_at)),
+        h('td', {}, l.detail || ''))))));
+}

@@ -1,0 +1,77 @@
+// Envoi groupé: a selection (an establishment, the current search, a pasted list),
+// a preview with the skipped addresses, confirmation, a progress bar fed by the
+// core's progress events, cancel, and a summary with a retry of the failures.
+import { h, clear, num } from '../dom.js';
+import { call, channel, showError } from '../api.js';
+import { query as searchQuery } from './search.js';
+import { confirmDialog } from '../confirm.js';
+
+export async function render(root, [source, value]) {
+  const out = h('div', { id: 'bulk-out' });
+  const list = h('textarea', { class: 'fr-input', id: 'bulk-list', rows: '5', placeholder: 'une adresse par ligne' });
+  const purpose = h('select', { class: 'fr-select', id: 'bulk-purpose' },
+    h('option', { value: 'init' }, 'Initialisation (première connexion)'),
+    h('option', { value: 'reset' }, 'Réinitialisation (mot de passe oublié)'));
+  const selection = () => {
+    if (source === 'etablissement') return { kind: 'establishment', uai: value };
+    if (source === 'recherche') return { kind: 'search', query: searchQuery({ offset: 0, limit: 500 }) };
+    return { kind: 'list', emails: list.value.split(/[\s,;]+/).filter(Boolean) };
+  };
+  const what = source === 'etablissement' ? `toutes les adresses de l’établissement ${value}`
+    : source === 'recherche' ? 'les adresses de la recherche en cours' : 'une liste d’adresses';
+
+  const preview = async () => {
+    clear(out);
+    let p;
+    try {
+      p = await call('bulk_preview', { selection: selection(), purpose: purpose.value });
+    } catch (err) {
+      showError(err);
+      return;
+    }
+    out.append(
+      h('div', { class: 'fr-callout', id: 'bulk-preview' },
+        h('p', { class: 'fr-callout__text' }, `${num(p.eligible)} lien${p.eligible > 1 ? 's' : ''} à envoyer, ${num(p.skipped.length)} adresse${p.skipped.length > 1 ? 's' : ''} écartée${p.skipped.length > 1 ? 's' : ''}.`),
+        p.skipped.length ? h('ul', {}, p.skipped.slice(0, 20).map((s) => h('li', {}, `${s.email} : ${s.reason}`))) : null,
+        h('button', { class: 'fr-btn fr-mt-2w', type: 'button', id: 'bulk-send', disabled: p.eligible === 0, onclick: () => send(p.eligible) }, 'Envoyer les liens')));
+  };
+
+  const send = async (eligible, retry = null) => {
+    const ok = await confirmDialog({ title: 'Confirmer l’envoi groupé', text: `${num(eligible)} lien${eligible > 1 ? 's' : ''} vont être envoyés. Chaque lien expire au bout de la durée réglée dans les paramètres.`, ok: 'Envoyer' });
+    if (!ok) return;
+    const bar = h('progress', { class: 'siec-progress', id: 'bulk-progress', max: String(eligible), value: '0' });
+    const label = h('p', { id: 'bulk-progress-label', 'aria-live': 'polite' }, 'Préparation…');
+    const cancel = h('button', { class: 'fr-btn fr-btn--secondary fr-mt-2w', type: 'button', id: 'bulk-cancel', onclick: () => call('bulk_cancel').catch(showError) }, 'Annuler l’envoi');
+    clear(out).append(h('div', { id: 'bulk-running' }, label, bar, cancel));
+    const seen = [];
+    const progress = channel((p) => {
+      bar.max = p.total;
+      bar.value = p.done;
+      seen.push(p.done);
+      bar.dataset.updates = String(seen.length);
+      label.textContent = `${num(p.done)} sur ${num(p.total)} — ${num(p.failed)} en échec, ${num(p.skipped)} écartés`;
+    });
+    try {
+      const s = await call('bulk_send', { selection: retry || selection(), purpose: purpose.value, onProgress: progress });
+      summary(s);
+    } catch (err) {
+      showError(err);
+    }
+  };
+
+  const summary = (s) => {
+    clear(out).append(h('div', { class: `fr-alert fr-alert--${s.failed.length ? 'warning' : 'success'}`, id: 'bulk-summary' },
+      h('h3', { class: 'fr-alert__title' }, s.cancelled ? 'Envoi annulé' : 'Envoi terminé'),
+      h('p', { id: 'bulk-summary-counts', dataset: { queued: String(s.queued), failed: String(s.failed.length), skipped: String(s.skipped) } },
+        `${num(s.queued)} lien${s.queued > 1 ? 's' : ''} demandé${s.queued > 1 ? 's' : ''}, ${num(s.failed.length)} en échec, ${num(s.skipped)} écarté${s.skipped > 1 ? 's' : ''}${s.cancelled ? `, ${num(s.not_started)} non traités` : ''}.`),
+      s.failed.length ? h('ul', {}, s.failed.slice(0, 50).map((f) => h('li', {}, `${f.email} : ${f.message}`))) : null),
+      s.failed.length ? h('button', { class: 'fr-btn fr-mt-2w', type: 'button', id: 'bulk-retry', onclick: () => send(s.failed.length, { kind: 'list', emails: s.failed.map((f) => f.email) }) }, 'Réessayer les envois en échec') : null);
+  };
+
+  root.append(h('h1', {}, 'Envoi groupé'),
+    h('p', { class: 'fr-text--lead' }, `Sélection : ${what}.`),
+    source ? null : h('div', { class: 'fr-input-group' }, h('label', { class: 'fr-label', for: 'bulk-list' }, 'Adresses (une par ligne, ou séparées par des virgules)'), list),
+    h('div', { class: 'fr-select-group' }, h('label', { class: 'fr-label', for: 'bulk-purpose' }, 'Type de lien'), purpose),
+    h('button', { class: 'fr-btn fr-btn--secondary', type: 'button', id: 'bulk-preview-btn', onclick: preview }, 'Prévisualiser'),
+    out);
+}

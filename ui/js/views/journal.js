@@ -1,0 +1,51 @@
+// Journal: who changed what and when, filtered by agent, target and date.
+import { h, clear, tableBlock, when } from '../dom.js';
+import { call, showError } from '../api.js';
+
+function summary(value) {
+  if (value === null || value === undefined) return '—';
+  if (typeof value !== 'object') return String(value);
+  return Object.entries(value).map(([k, v]) => `${k} : ${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}`).join(' · ');
+}
+
+export function auditTable(entries) {
+  if (!entries.length) return h('p', { class: 'audit-empty' }, 'Aucune opération enregistrée.');
+  return tableBlock({ class: 'fr-table--sm audit-table' },
+    h('table', {},
+      h('caption', { class: 'fr-sr-only' }, 'Journal des opérations'),
+      h('thead', {}, h('tr', {}, ['Date', 'Agent', 'Opération', 'Cible', 'Avant', 'Après'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, entries.map((e) => h('tr', { dataset: { action: e.action } },
+        h('td', {}, when(e.at)), h('td', {}, e.agent), h('td', {}, e.label || e.action),
+        h('td', {}, e.target), h('td', {}, summary(e.before)), h('td', {}, summary(e.after)))))));
+}
+
+export function render(root) {
+  const out = h('div', { id: 'journal-results' });
+  const input = (id, label, type = 'text', hint = null) => h('div', { class: 'fr-input-group' },
+    h('label', { class: 'fr-label', for: id }, label, hint ? h('span', { class: 'fr-hint-text' }, hint) : null),
+    h('input', { class: 'fr-input', id, type, autocomplete: 'off' }));
+  const form = h('form', { class: 'siec-toolbar fr-mb-3w', id: 'journal-form' },
+    input('journal-agent', 'Agent'),
+    input('journal-target', 'Cible', 'text', 'Adresse ou UAI'),
+    input('journal-since', 'Depuis le', 'date'),
+    h('button', { class: 'fr-btn', type: 'submit' }, 'Filtrer'));
+  const load = async () => {
+    const v = (id) => form.querySelector(`#${id}`).value.trim();
+    const since = v('journal-since');
+    const filter = {
+      agent: v('journal-agent') || null,
+      target: v('journal-target') || null,
+      since_ms: since ? new Date(`${since}T00:00:00`).getTime() : null,
+      limit: 500,
+    };
+    try {
+      const entries = await call('audit_list', { filter });
+      clear(out).append(h('p', {}, `${entries.length} opération${entries.length > 1 ? 's' : ''}${entries.length === 500 ? ' (les 500 plus récentes)' : ''}`), auditTable(entries));
+    } catch (err) {
+      showError(err);
+    }
+  };
+  form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  root.append(h('h1', {}, 'Journal'), form, out);
+  load();
+}
