@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod devdata;
 pub mod domain;
 pub mod error;
 pub mod search;

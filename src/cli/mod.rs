@@ -3,6 +3,7 @@
 //! 5 database or relay unreachable, 6 refused (rights, newer schema), 1 other.
 
 mod accounts;
+mod dev;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -68,6 +69,11 @@ pub enum Command {
     Search(accounts::SearchArgs),
     /// Journal des modifications.
     Audit(accounts::AuditArgs),
+    /// Outils de mesure : données générées, banc d'essai de la recherche.
+    Dev {
+        #[command(subcommand)]
+        command: dev::DevCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -200,6 +206,10 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
         Command::Audit(args) => {
             let store = open_store(&settings(&cli)?).await?;
             accounts::run_audit(&store, out, args).await
+        }
+        Command::Dev { command } => {
+            let store = open_store(&settings(&cli)?).await?;
+            dev::run(&store, out, command).await
         }
         Command::Migrate => {
             let s = settings(&cli)?;
