@@ -2,8 +2,10 @@
 //! authentication portal, with no user interface in it. The desktop app
 //! (`src-tauri/`) and the command line (`src/main.rs`) call these functions.
 
+pub mod agents;
 pub mod clock;
 pub mod config;
+pub mod credentials;
 pub mod domain;
 pub mod error;
 pub mod store;
