@@ -108,7 +108,8 @@ mod tests {
 
         #[test]
         fn valid_logins_round_trip(s in "[a-o][a-z0-9._-]{2,62}") {
-            prop_assert_eq!(AgentLogin::parse(&s).unwrap().as_str(), s.as_str());
+            let login = AgentLogin::parse(&s).unwrap();
+            prop_assert_eq!(login.as_str(), s.as_str());
         }
     }
 }

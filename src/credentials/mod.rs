@@ -77,8 +77,16 @@ impl Credential {
 /// The message when the system has no usable keyring. Shown to the person as is.
 pub const NO_KEYRING: &str = "Aucun trousseau du système n'est disponible (sous Linux : service Secret Service, par exemple GNOME Keyring ou KWallet, avec une session D-Bus). Comptes SIEC n'enregistre jamais de mot de passe dans un fichier : il vous sera demandé à chaque connexion.";
 
+/// The keyring exists but stays locked (its password differs from the session's).
+pub const LOCKED_KEYRING: &str = "Le trousseau du système est verrouillé : déverrouillez-le (par exemple en rouvrant votre session) puis réessayez. Sans trousseau, le mot de passe vous sera demandé à chaque connexion.";
+
 fn keyring_error(e: keyring::Error, cred: &Credential) -> Error {
     match e {
+        keyring::Error::PlatformFailure(inner) | keyring::Error::NoStorageAccess(inner)
+            if inner.to_string().contains("locked") =>
+        {
+            Error::Unavailable(format!("{LOCKED_KEYRING} (Détail : {inner}.)"))
+        }
         keyring::Error::PlatformFailure(inner) | keyring::Error::NoStorageAccess(inner) => {
             tracing::debug!(error = %inner, "keyring unavailable");
             Error::Unavailable(format!("{NO_KEYRING} (Détail : {inner}.)"))
