@@ -2,7 +2,6 @@
 //! Exit codes: 0 success, 2 invalid input, 3 not found, 4 conflict,
 //! 5 database or relay unreachable, 6 refused (rights, newer schema), 1 other.
 
-mod agents;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -16,11 +15,7 @@ use siec_accounts::{Error, Result};
 pub use output::Output;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "siec-accounts",
-    version,
-    about = "Comptes SIEC : gestion des comptes du portail d'authentification du SIEC"
-)]
+#[command(name = "siec-accounts", version, about = "Comptes SIEC : gestion des comptes du portail d'authentification du SIEC")]
 pub struct Cli {
     /// Remplace une valeur de configuration (clé=valeur, par exemple smtp.host=relais.fr).
     #[arg(short = 's', long = "set", value_name = "CLÉ=VALEUR", global = true)]
@@ -54,25 +49,6 @@ pub enum Command {
     },
     /// Met le schéma de la base à jour.
     Migrate,
-    /// Comptes de base de données des agents (PostgreSQL).
-    Agent {
-        #[command(subcommand)]
-        command: agents::AgentCommand,
-    },
-    /// Se connecter : teste la connexion et garde le mot de passe dans le trousseau du système.
-    Login {
-        /// Identifiant de base de données (par défaut celui de database.url).
-        login: Option<String>,
-        /// Lit le mot de passe sur l'entrée standard (puis celui du SMTP avec --smtp).
-        #[arg(long)]
-        password_stdin: bool,
-        /// Enregistre aussi le mot de passe du relais SMTP (smtp.user sur smtp.host).
-        #[arg(long)]
-        smtp: bool,
-    },
-    /// Oublier mes identifiants : retire les mots de passe du trousseau du système.
-    #[command(alias = "forget")]
-    Logout,
 }
 
 #[derive(Subcommand, Debug)]
@@ -96,10 +72,7 @@ pub enum ConfigCommand {
 pub fn run() -> i32 {
     let cli = Cli::parse();
     let out = Output::new(cli.json);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match runtime.block_on(dispatch(cli, &out)) {
         Ok(()) => 0,
         Err(e) => {
@@ -112,11 +85,9 @@ pub fn run() -> i32 {
 fn flags(cli: &Cli) -> Result<Vec<(String, String)>> {
     let mut flags = Vec::new();
     for s in &cli.set {
-        let (k, v) = s.split_once('=').ok_or_else(|| {
-            Error::invalid(format!(
-                "Option --set « {s} » : la forme attendue est clé=valeur."
-            ))
-        })?;
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| Error::invalid(format!("Option --set « {s} » : la forme attendue est clé=valeur.")))?;
         flags.push((k.trim().to_string(), v.to_string()));
     }
     if let Some(url) = &cli.database_url {
@@ -138,7 +109,6 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
         StoreOptions {
             agent: Some(settings.agent_name().to_string()),
             ca_file: settings.database_ca_file().map(str::to_string),
-            password: agents::database_password(settings)?,
             ..Default::default()
         },
     )
@@ -151,29 +121,17 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
 
 async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
     match &cli.command {
-        Command::Uai {
-            command: UaiCommand::Check { uai },
-        } => {
+        Command::Uai { command: UaiCommand::Check { uai } } => {
             let uai = Uai::parse(uai)?;
-            out.line(
-                &format!("Code UAI {uai} valide."),
-                &serde_json::json!({ "uai": uai }),
-            );
+            out.line(&format!("Code UAI {uai} valide."), &serde_json::json!({ "uai": uai }));
             Ok(())
         }
-        Command::Password {
-            command: PasswordCommand::Check { password },
-        } => {
+        Command::Password { command: PasswordCommand::Check { password } } => {
             Password::parse(SecretString::from(password.clone()))?;
-            out.line(
-                "Le mot de passe respecte la politique du portail.",
-                &serde_json::json!({ "valid": true }),
-            );
+            out.line("Le mot de passe respecte la politique du portail.", &serde_json::json!({ "valid": true }));
             Ok(())
         }
-        Command::Config {
-            command: ConfigCommand::Show,
-        } => {
+        Command::Config { command: ConfigCommand::Show } => {
             let s = settings(&cli)?;
             out.config(&s);
             Ok(())
@@ -182,40 +140,15 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
             let s = settings(&cli)?;
             let store = Store::connect(
                 s.database_url(),
-                StoreOptions {
-                    agent: Some(s.agent_name().into()),
-                    ca_file: s.database_ca_file().map(str::to_string),
-                    password: agents::database_password(&s)?,
-                    ..Default::default()
-                },
+                StoreOptions { agent: Some(s.agent_name().into()), ..Default::default() },
             )
             .await?;
             let state = store.migrate().await?;
             out.line(
-                &format!(
-                    "Schéma de {} à jour (version {}).",
-                    store.url_for_display(),
-                    store.app_schema_version()
-                ),
+                &format!("Schéma de {} à jour (version {}).", store.url_for_display(), store.app_schema_version()),
                 &serde_json::json!({ "schema": state }),
             );
             Ok(())
         }
-        Command::Agent { command } => agents::agent(&settings(&cli)?, out, command).await,
-        Command::Login {
-            login,
-            password_stdin,
-            smtp,
-        } => {
-            agents::login(
-                &settings(&cli)?,
-                out,
-                login.as_deref(),
-                *password_stdin,
-                *smtp,
-            )
-            .await
-        }
-        Command::Logout => agents::logout(&settings(&cli)?, out),
     }
 }
