@@ -2,12 +2,15 @@
 //! authentication portal, with no user interface in it. The desktop app
 //! (`src-tauri/`) and the command line (`src/main.rs`) call these functions.
 
+pub mod accounts;
 pub mod agents;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod domain;
 pub mod error;
+pub mod search;
 pub mod store;
 
 pub use error::{Error, ErrorKind, Result};

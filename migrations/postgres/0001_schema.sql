@@ -39,6 +39,7 @@ CREATE TABLE accounts (
     updated_at bigint NOT NULL
 );
 CREATE INDEX accounts_email_trgm ON accounts USING gin (email_key gin_trgm_ops);
+CREATE INDEX accounts_email_prefix ON accounts (email_key text_pattern_ops);
 CREATE INDEX accounts_status ON accounts (status);
 
 CREATE TABLE memberships (

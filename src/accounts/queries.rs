@@ -1,0 +1,227 @@
+//! Row lookups shared by the operations, run inside the caller's transaction.
+
+use sqlx::AnyConnection;
+
+use super::{Account, AccountDetail, Establishment, LinkSummary, Membership};
+use crate::domain::{AccountStatus, Email, LinkPurpose, Role, Uai};
+use crate::error::{Error, Result};
+
+pub(super) const ACCOUNT_COLUMNS: &str =
+    "id, email, display_name, status, version, created_at, updated_at, password_set_at";
+
+type AccountRow = (i64, String, String, String, i64, i64, i64, Option<i64>);
+
+pub(super) fn account_from_row(r: AccountRow) -> (i64, Account) {
+    (
+        r.0,
+        Account {
+            email: r.1,
+            display_name: r.2,
+            status: AccountStatus::from_code(&r.3).unwrap_or(AccountStatus::Pending),
+            version: r.4,
+            created_at: r.5,
+            updated_at: r.6,
+            password_set_at: r.7,
+        },
+    )
+}
+
+pub(super) async fn find_account(
+    conn: &mut AnyConnection,
+    email: &Email,
+) -> Result<Option<(i64, Account)>> {
+    let row: Option<AccountRow> = sqlx::query_as(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE email_key = $1"
+    ))
+    .bind(email.key())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(account_from_row))
+}
+
+pub(super) async fn get_account(conn: &mut AnyConnection, email: &Email) -> Result<(i64, Account)> {
+    find_account(conn, email)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("L'adresse {email} n'existe pas dans la base.")))
+}
+
+type EstablishmentRow = (i64, String, String, String, String, i64, i64, i64);
+
+pub(super) async fn find_establishment(
+    conn: &mut AnyConnection,
+    uai: &Uai,
+) -> Result<Option<(i64, Establishment)>> {
+    let row: Option<EstablishmentRow> = sqlx::query_as(
+        "SELECT id, uai, name, city, academy, version, created_at, updated_at FROM establishments WHERE uai = $1",
+    )
+    .bind(uai.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| {
+        (
+            r.0,
+            Establishment {
+                uai: r.1,
+                name: r.2,
+                city: r.3,
+                academy: r.4,
+                version: r.5,
+                created_at: r.6,
+                updated_at: r.7,
+            },
+        )
+    }))
+}
+
+pub(super) async fn get_establishment(
+    conn: &mut AnyConnection,
+    uai: &Uai,
+) -> Result<(i64, Establishment)> {
+    find_establishment(conn, uai).await?.ok_or_else(|| {
+        Error::not_found(format!(
+            "Aucun établissement n'a le code UAI {uai} dans la base."
+        ))
+    })
+}
+
+pub(super) async fn memberships(
+    conn: &mut AnyConnection,
+    account_id: i64,
+) -> Result<Vec<Membership>> {
+    let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
+        "SELECT e.uai, e.name, e.city, e.academy, m.role FROM memberships m \
+         JOIN establishments e ON e.id = m.establishment_id WHERE m.account_id = $1 \
+         ORDER BY CASE m.role WHEN 'principal' THEN 0 ELSE 1 END, e.uai",
+    )
+    .bind(account_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(uai, name, city, academy, role)| Membership {
+            uai,
+            name,
+            city,
+            academy,
+            role: Role::from_code(&role).unwrap_or(Role::Member),
+        })
+        .collect())
+}
+
+/// The latest link of an account and what became of it, from the link request and
+/// its outbox row.
+pub(super) async fn last_link(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    now_ms: i64,
+) -> Result<Option<LinkSummary>> {
+    type LinkRow = (
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Option<LinkRow> = sqlx::query_as(
+        "SELECT l.purpose, l.created_at, l.expires_at, l.used_at, l.revoked_at, o.state, o.last_error \
+         FROM link_requests l LEFT JOIN mail_outbox o ON o.link_request_id = l.id \
+         WHERE l.account_id = $1 ORDER BY l.created_at DESC, l.id DESC LIMIT 1",
+    )
+    .bind(account_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(
+        |(purpose, created_at, expires_at, used_at, revoked_at, outbox, error)| {
+            let state = link_state(now_ms, expires_at, used_at, revoked_at, outbox.as_deref());
+            LinkSummary {
+                purpose: LinkPurpose::from_code(&purpose).unwrap_or(LinkPurpose::Init),
+                state: state.to_string(),
+                created_at,
+                expires_at,
+                detail: if state == "failed" { error } else { None },
+            }
+        },
+    ))
+}
+
+/// One place decides what a link's state is.
+pub fn link_state(
+    now_ms: i64,
+    expires_at: Option<i64>,
+    used_at: Option<i64>,
+    revoked_at: Option<i64>,
+    outbox_state: Option<&str>,
+) -> &'static str {
+    if used_at.is_some() {
+        "used"
+    } else if revoked_at.is_some() {
+        "revoked"
+    } else if outbox_state == Some("failed") {
+        "failed"
+    } else if matches!(outbox_state, Some("queued") | Some("sending")) {
+        "queued"
+    } else if expires_at.is_some_and(|e| e <= now_ms) {
+        "expired"
+    } else {
+        "sent"
+    }
+}
+
+pub(super) async fn detail(
+    conn: &mut AnyConnection,
+    id: i64,
+    account: Account,
+    now_ms: i64,
+) -> Result<AccountDetail> {
+    let memberships = memberships(&mut *conn, id).await?;
+    let last_link = last_link(&mut *conn, id, now_ms).await?;
+    Ok(AccountDetail {
+        account,
+        memberships,
+        last_link,
+    })
+}
+
+/// Links that can still set a password: requested, not used, not revoked, not expired.
+pub(super) async fn live_link_count(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    now_ms: i64,
+) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM link_requests WHERE account_id = $1 AND used_at IS NULL AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(account_id)
+    .bind(now_ms)
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
+}
+
+pub(super) async fn revoke_live_links(
+    conn: &mut AnyConnection,
+    account_id: i64,
+    now_ms: i64,
+) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE link_requests SET revoked_at = $2 WHERE account_id = $1 AND used_at IS NULL AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(account_id)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    // Mails not yet sent for those links are dropped rather than sent dead.
+    sqlx::query(
+        "UPDATE mail_outbox SET state = 'failed', last_error = 'Lien annulé avant l''envoi.' \
+         WHERE state = 'queued' AND link_request_id IN (SELECT id FROM link_requests WHERE account_id = $1 AND revoked_at = $2)",
+    )
+    .bind(account_id)
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

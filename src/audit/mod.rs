@@ -1,0 +1,139 @@
+//! The audit log: who changed what, when, with the before and after states.
+//! Rows are written in the transaction of the change they describe; the database
+//! refuses updates and deletes (triggers in the migrations). On PostgreSQL a
+//! trigger also replaces the author by the connected login.
+
+use sqlx::AnyConnection;
+
+use crate::error::Result;
+use crate::store::Store;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: i64,
+    pub agent: String,
+    pub action: String,
+    pub target: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct AuditFilter {
+    /// An address or a UAI (case-insensitive).
+    pub target: Option<String>,
+    pub agent: Option<String>,
+    pub since_ms: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+/// Appends one row. `target` is the address key or the UAI the change is about.
+pub async fn record(
+    conn: &mut AnyConnection,
+    store: &Store,
+    action: &str,
+    target: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<()> {
+    sqlx::query("INSERT INTO audit_log (at, agent, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(store.now_ms())
+        .bind(store.agent())
+        .bind(action)
+        .bind(target)
+        .bind(before.map(|v| v.to_string()))
+        .bind(after.map(|v| v.to_string()))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Newest first.
+pub async fn list(store: &Store, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+    let mut sql = String::from(
+        "SELECT id, at, agent, action, target, before, after FROM audit_log WHERE 1 = 1",
+    );
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    let target = filter.target.as_ref().map(|t| normalise_target(t));
+    if target.is_some() {
+        sql.push_str(&format!(" AND target = {}", next()));
+    }
+    if filter.agent.is_some() {
+        sql.push_str(&format!(" AND agent = {}", next()));
+    }
+    if filter.since_ms.is_some() {
+        sql.push_str(&format!(" AND at >= {}", next()));
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", next()));
+    let mut q = sqlx::query_as::<
+        _,
+        (
+            i64,
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        ),
+    >(&sql);
+    if let Some(t) = target {
+        q = q.bind(t);
+    }
+    if let Some(a) = &filter.agent {
+        q = q.bind(a.clone());
+    }
+    if let Some(s) = filter.since_ms {
+        q = q.bind(s);
+    }
+    q = q.bind(filter.limit.unwrap_or(200).clamp(1, 10_000));
+    let rows = q.fetch_all(store.pool()).await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, at, agent, action, target, before, after)| AuditEntry {
+                id,
+                at,
+                agent,
+                action,
+                target,
+                before: before.and_then(|s| serde_json::from_str(&s).ok()),
+                after: after.and_then(|s| serde_json::from_str(&s).ok()),
+            },
+        )
+        .collect())
+}
+
+/// Targets are stored as the address key (lower case) or the UAI (upper case).
+pub fn normalise_target(t: &str) -> String {
+    let t = t.trim();
+    if t.contains('@') {
+        t.to_ascii_lowercase()
+    } else {
+        t.to_ascii_uppercase()
+    }
+}
+
+/// French wording of an action code, for the CLI and the desktop journal.
+pub fn action_label(action: &str) -> &str {
+    match action {
+        "establishment.add" => "établissement ajouté",
+        "establishment.edit" => "établissement modifié",
+        "account.add" => "adresse ajoutée",
+        "account.attach" => "adresse rattachée",
+        "account.detach" => "adresse détachée",
+        "account.principal" => "compte principal désigné",
+        "account.disable" => "compte désactivé",
+        "account.enable" => "compte réactivé",
+        "account.edit" => "compte modifié",
+        "link.send" => "lien demandé",
+        "link.redeem" => "mot de passe défini",
+        other => other,
+    }
+}

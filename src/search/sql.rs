@@ -1,0 +1,78 @@
+//! A statement built piece by piece with numbered `$n` placeholders, which both
+//! PostgreSQL and SQLite accept (sqlx's own builder writes `?` for `Any`).
+
+use super::SearchRow;
+use crate::domain::{AccountStatus, Role};
+use crate::error::Result;
+use crate::store::Store;
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct Sql {
+    text: String,
+    args: Vec<String>,
+}
+
+impl Sql {
+    pub fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+
+    pub fn push_arg(&mut self, value: String) {
+        self.args.push(value);
+        self.text.push_str(&format!("${}", self.args.len()));
+    }
+
+    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        let mut q = sqlx::query(&self.text);
+        for a in &self.args {
+            q = q.bind(a.as_str());
+        }
+        q
+    }
+
+    pub async fn fetch_count(&self, store: &Store) -> Result<i64> {
+        use sqlx::Row;
+        let row = self.query().fetch_one(store.pool()).await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    pub async fn fetch_accounts(&self, store: &Store) -> Result<Vec<SearchRow>> {
+        use sqlx::Row;
+        let rows = self.query().fetch_all(store.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SearchRow::Account {
+                    email: r.try_get(0)?,
+                    display_name: r.try_get(1)?,
+                    status: AccountStatus::from_code(&r.try_get::<String, _>(2)?)
+                        .unwrap_or(AccountStatus::Pending),
+                    role: r
+                        .try_get::<Option<String>, _>(3)?
+                        .and_then(|s| Role::from_code(&s)),
+                    uai: r.try_get(4)?,
+                    establishment_name: r.try_get(5)?,
+                    city: r.try_get(6)?,
+                    academy: r.try_get(7)?,
+                    establishments: r.try_get(8)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn fetch_establishments(&self, store: &Store) -> Result<Vec<SearchRow>> {
+        use sqlx::Row;
+        let rows = self.query().fetch_all(store.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SearchRow::Establishment {
+                    uai: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    city: r.try_get(2)?,
+                    academy: r.try_get(3)?,
+                    accounts: r.try_get(4)?,
+                    principal: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+}
