@@ -350,3 +350,82 @@ async fn agent_management_is_refused_on_the_embedded_database() {
         .unwrap();
     assert_eq!(v, 3);
 }
+
+#[tokio::test]
+async fn the_accounts_service_runs_under_an_agent_login() {
+    use siec_accounts::accounts::{self, EstablishmentInput, NewAccount};
+    use siec_accounts::audit::{self, AuditFilter};
+    use siec_accounts::domain::{Email, Uai};
+    use siec_accounts::search::{self, SearchQuery};
+
+    let db = TestDb::new(Kind::Postgres).await;
+    let (admin, agent) = (unique("admin"), unique("agent"));
+    let _cleanup = Logins(vec![admin.to_string(), agent.to_string()]);
+    for (login, is_admin) in [(&admin, true), (&agent, false)] {
+        let new = NewAgent {
+            login: login.clone(),
+            name: "Test".into(),
+            admin: is_admin,
+        };
+        agents::create_agent(&db.store, &new, &agents::generate_password())
+            .await
+            .unwrap();
+    }
+    let admin_store = sign_in(&db.url, &admin).await.unwrap();
+    let agent_store = sign_in(&db.url, &agent).await.unwrap();
+    let establishment = |code: &str| EstablishmentInput {
+        uai: Uai::parse(code).unwrap(),
+        name: "Lycée Louis-le-Grand".into(),
+        city: "Paris".into(),
+        academy: "Paris".into(),
+    };
+    let err = accounts::add_establishment(&agent_store, establishment("0750655E"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Forbidden, "{err}");
+    accounts::add_establishment(&admin_store, establishment("0750655E"))
+        .await
+        .unwrap();
+
+    let email = Email::parse("Jeanne.Dupont@ac-paris.fr").unwrap();
+    let new = NewAccount {
+        email: email.clone(),
+        uai: Uai::parse("0750655E").unwrap(),
+        principal: true,
+        display_name: "Jeanne Dupont".into(),
+    };
+    accounts::add_account(&agent_store, new).await.unwrap();
+    accounts::set_enabled(&agent_store, &email, false, None)
+        .await
+        .unwrap();
+    let detail = accounts::account(&agent_store, &email).await.unwrap();
+    assert_eq!(detail.account.email, "Jeanne.Dupont@ac-paris.fr");
+    let page = search::search(
+        &agent_store,
+        &SearchQuery {
+            text: "jeanne".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.total, 1);
+    let entries = audit::list(&agent_store, &AuditFilter::default())
+        .await
+        .unwrap();
+    assert!(
+        entries.iter().any(|e| e.agent == agent.as_str()),
+        "{entries:?}"
+    );
+    assert!(
+        entries.iter().any(|e| e.agent == admin.as_str()),
+        "{entries:?}"
+    );
+    assert!(entries.iter().all(|e| e.agent == agent.as_str()
+        || e.agent == admin.as_str()
+        || e.action == "agent.add"));
+
+    agent_store.close().await;
+    admin_store.close().await;
+    db.store.close().await;
+}
