@@ -3,9 +3,11 @@
 //! (`src-tauri/`) and the command line (`src/main.rs`) call these functions.
 
 pub mod accounts;
+pub mod agents;
 pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod credentials;
 pub mod devdata;
 pub mod domain;
 pub mod error;

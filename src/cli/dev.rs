@@ -34,16 +34,26 @@ pub enum DevCommand {
 
 pub async fn run(store: &Store, out: &Output, cmd: &DevCommand) -> Result<()> {
     match cmd {
-        DevCommand::Generate { establishments, accounts, seed } => {
+        DevCommand::Generate {
+            establishments,
+            accounts,
+            seed,
+        } => {
             let bar = indicatif::ProgressBar::new(establishments + accounts);
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} lignes ({per_sec}, reste {eta})")
-                    .expect("template"),
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} lignes ({per_sec}, reste {eta})",
+                )
+                .expect("template"),
             );
             let started = Instant::now();
             let g = devdata::generate(
                 store,
-                GenerateOptions { establishments: *establishments, accounts: *accounts, seed: *seed },
+                GenerateOptions {
+                    establishments: *establishments,
+                    accounts: *accounts,
+                    seed: *seed,
+                },
                 &|done, _| bar.set_position(done),
             )
             .await?;
@@ -65,7 +75,10 @@ pub async fn run(store: &Store, out: &Output, cmd: &DevCommand) -> Result<()> {
 }
 
 fn typical_queries() -> Vec<(&'static str, SearchQuery)> {
-    let text = |t: &str| SearchQuery { text: t.into(), ..Default::default() };
+    let text = |t: &str| SearchQuery {
+        text: t.into(),
+        ..Default::default()
+    };
     vec![
         ("adresse (fragment)", text("dupont12")),
         ("adresse (2 lettres)", text("ce")),
@@ -75,24 +88,47 @@ fn typical_queries() -> Vec<(&'static str, SearchQuery)> {
         ("commune", text("saint etienne")),
         (
             "filtre statut + académie",
-            SearchQuery { status: Some(AccountStatus::Pending), academy: Some("Montpellier".into()), ..Default::default() },
+            SearchQuery {
+                status: Some(AccountStatus::Pending),
+                academy: Some("Montpellier".into()),
+                ..Default::default()
+            },
         ),
         (
             "principaux jamais initialisés",
-            SearchQuery { role: Some(Role::Principal), never_initialised: true, ..Default::default() },
+            SearchQuery {
+                role: Some(Role::Principal),
+                never_initialised: true,
+                ..Default::default()
+            },
         ),
         (
             "établissements sans principal",
-            SearchQuery { kind: SearchKind::Establishments, without_principal: true, ..Default::default() },
+            SearchQuery {
+                kind: SearchKind::Establishments,
+                without_principal: true,
+                ..Default::default()
+            },
         ),
         ("liste complète (1re page)", SearchQuery::default()),
-        ("liste complète (page 2000)", SearchQuery { offset: 100_000, skip_count: true, ..Default::default() }),
+        (
+            "liste complète (page 2000)",
+            SearchQuery {
+                offset: 100_000,
+                skip_count: true,
+                ..Default::default()
+            },
+        ),
     ]
 }
 
 fn percentiles(mut v: Vec<f64>) -> (f64, f64, f64) {
     v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
-    let at = |p: f64| v[((v.len() as f64 * p).ceil() as usize).saturating_sub(1).min(v.len() - 1)];
+    let at = |p: f64| {
+        v[((v.len() as f64 * p).ceil() as usize)
+            .saturating_sub(1)
+            .min(v.len() - 1)]
+    };
     (at(0.50), at(0.95), at(0.99))
 }
 
@@ -120,7 +156,11 @@ async fn bench_search(store: &Store, runs: usize) -> Result<()> {
         } else {
             "—".into()
         };
-        let total = if page.total_exact { page.total.to_string() } else { format!("> {}", page.total) };
+        let total = if page.total_exact {
+            page.total.to_string()
+        } else {
+            format!("> {}", page.total)
+        };
         println!("| {label} | {total} | {p50:.1} | {p95:.1} | {p99:.1} | {floor} |");
     }
     Ok(())
@@ -139,7 +179,17 @@ fn pgbench_floor(store: &Store, q: &SearchQuery, counted: bool, runs: usize) -> 
     std::fs::write(&script, sql)?;
     let status = std::process::Command::new("pgbench")
         .current_dir(&dir)
-        .args(["-n", "-c", "1", "-t", &runs.to_string(), "-l", "--log-prefix", "lat", "-f"])
+        .args([
+            "-n",
+            "-c",
+            "1",
+            "-t",
+            &runs.to_string(),
+            "-l",
+            "--log-prefix",
+            "lat",
+            "-f",
+        ])
         .arg(&script)
         .arg(store.url_for_display())
         .stdout(std::process::Stdio::null())
@@ -150,9 +200,16 @@ fn pgbench_floor(store: &Store, q: &SearchQuery, counted: bool, runs: usize) -> 
             let mut lat = Vec::new();
             for entry in std::fs::read_dir(&dir)? {
                 let path = entry?.path();
-                if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("lat")) {
+                if path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("lat"))
+                {
                     for line in std::fs::read_to_string(&path)?.lines() {
-                        if let Some(us) = line.split_whitespace().nth(2).and_then(|v| v.parse::<f64>().ok()) {
+                        if let Some(us) = line
+                            .split_whitespace()
+                            .nth(2)
+                            .and_then(|v| v.parse::<f64>().ok())
+                        {
                             lat.push(us / 1000.0);
                         }
                     }

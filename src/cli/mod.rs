@@ -3,6 +3,7 @@
 //! 5 database or relay unreachable, 6 refused (rights, newer schema), 1 other.
 
 mod accounts;
+mod agents;
 mod dev;
 mod output;
 
@@ -74,6 +75,25 @@ pub enum Command {
         #[command(subcommand)]
         command: dev::DevCommand,
     },
+    /// Comptes de base de données des agents (PostgreSQL).
+    Agent {
+        #[command(subcommand)]
+        command: agents::AgentCommand,
+    },
+    /// Se connecter : teste la connexion et garde le mot de passe dans le trousseau du système.
+    Login {
+        /// Identifiant de base de données (par défaut celui de database.url).
+        login: Option<String>,
+        /// Lit le mot de passe sur l'entrée standard (puis celui du SMTP avec --smtp).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Enregistre aussi le mot de passe du relais SMTP (smtp.user sur smtp.host).
+        #[arg(long)]
+        smtp: bool,
+    },
+    /// Oublier mes identifiants : retire les mots de passe du trousseau du système.
+    #[command(alias = "forget")]
+    Logout,
 }
 
 #[derive(Subcommand, Debug)]
@@ -152,6 +172,7 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
         StoreOptions {
             agent: Some(settings.agent_name().to_string()),
             ca_file: settings.database_ca_file().map(str::to_string),
+            password: agents::database_password(settings)?,
             ..Default::default()
         },
     )
@@ -217,6 +238,8 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
                 s.database_url(),
                 StoreOptions {
                     agent: Some(s.agent_name().into()),
+                    ca_file: s.database_ca_file().map(str::to_string),
+                    password: agents::database_password(&s)?,
                     ..Default::default()
                 },
             )
@@ -232,5 +255,21 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
             );
             Ok(())
         }
+        Command::Agent { command } => agents::agent(&settings(&cli)?, out, command).await,
+        Command::Login {
+            login,
+            password_stdin,
+            smtp,
+        } => {
+            agents::login(
+                &settings(&cli)?,
+                out,
+                login.as_deref(),
+                *password_stdin,
+                *smtp,
+            )
+            .await
+        }
+        Command::Logout => agents::logout(&settings(&cli)?, out),
     }
 }

@@ -27,7 +27,11 @@ pub struct Generated {
 }
 
 /// Appends generated rows; progress is reported after each batch.
-pub async fn generate(store: &Store, opts: GenerateOptions, progress: &dyn Fn(u64, u64)) -> Result<Generated> {
+pub async fn generate(
+    store: &Store,
+    opts: GenerateOptions,
+    progress: &dyn Fn(u64, u64),
+) -> Result<Generated> {
     store.ensure_writable()?;
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let now = store.now_ms();
@@ -35,8 +39,12 @@ pub async fn generate(store: &Store, opts: GenerateOptions, progress: &dyn Fn(u6
         Backend::Postgres => 2000,
         Backend::Sqlite => 1000,
     };
-    let (start_est,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM establishments").fetch_one(store.pool()).await?;
-    let (start_acc,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM accounts").fetch_one(store.pool()).await?;
+    let (start_est,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM establishments")
+        .fetch_one(store.pool())
+        .await?;
+    let (start_acc,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM accounts")
+        .fetch_one(store.pool())
+        .await?;
     let total = opts.establishments + opts.accounts;
     let mut done = 0;
 
@@ -64,8 +72,21 @@ pub async fn generate(store: &Store, opts: GenerateOptions, progress: &dyn Fn(u6
                 sql.push(',');
             }
             let b = args.len();
-            sql.push_str(&format!("({id}, ${}, ${}, ${}, ${}, ${}, {now}, {now})", b + 1, b + 2, b + 3, b + 4, b + 5));
-            args.extend([uai.to_string(), name.clone(), city.to_string(), academy.to_string(), fold_for_search(&format!("{name} {city}"))]);
+            sql.push_str(&format!(
+                "({id}, ${}, ${}, ${}, ${}, ${}, {now}, {now})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            ));
+            args.extend([
+                uai.to_string(),
+                name.clone(),
+                city.to_string(),
+                academy.to_string(),
+                fold_for_search(&format!("{name} {city}")),
+            ]);
         }
         let mut q = sqlx::query(&sql);
         for a in &args {
@@ -110,15 +131,33 @@ pub async fn generate(store: &Store, opts: GenerateOptions, progress: &dyn Fn(u6
                 60..=95 => "pending",
                 _ => "disabled",
             };
-            let set_at = if status == "active" { now.to_string() } else { "NULL".into() };
+            let set_at = if status == "active" {
+                now.to_string()
+            } else {
+                "NULL".into()
+            };
             if i > 0 {
                 acc_sql.push(',');
             }
             let b = acc_args.len();
-            acc_sql.push_str(&format!("({id}, ${}, ${}, ${}, ${}, {set_at}, {now}, {now})", b + 1, b + 2, b + 3, b + 4));
-            acc_args.extend([email.clone(), email.to_ascii_lowercase(), format!("{first} {last}"), status.to_string()]);
+            acc_sql.push_str(&format!(
+                "({id}, ${}, ${}, ${}, ${}, {set_at}, {now}, {now})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4
+            ));
+            acc_args.extend([
+                email.clone(),
+                email.to_ascii_lowercase(),
+                format!("{first} {last}"),
+                status.to_string(),
+            ]);
             let est_id = start_est + e as i64 + 1;
-            mem_rows.push(format!("({id}, {est_id}, '{}', {now})", if principal { "principal" } else { "member" }));
+            mem_rows.push(format!(
+                "({id}, {est_id}, '{}', {now})",
+                if principal { "principal" } else { "member" }
+            ));
             if rng.gen_range(0..20) == 0 {
                 let other = start_est + rng.gen_range(0..uais.len()) as i64 + 1;
                 if other != est_id {
@@ -132,9 +171,12 @@ pub async fn generate(store: &Store, opts: GenerateOptions, progress: &dyn Fn(u6
         }
         q.execute(&mut *tx).await?;
         memberships += mem_rows.len() as u64;
-        sqlx::query(&format!("INSERT INTO memberships (account_id, establishment_id, role, created_at) VALUES {}", mem_rows.join(",")))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(&format!(
+            "INSERT INTO memberships (account_id, establishment_id, role, created_at) VALUES {}",
+            mem_rows.join(",")
+        ))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         next += n as u64;
         done += n as u64;
@@ -154,7 +196,11 @@ pub async fn generate(store: &Store, opts: GenerateOptions, progress: &dyn Fn(u6
         Backend::Sqlite => "ANALYZE",
     };
     sqlx::query(maintenance).execute(store.pool()).await?;
-    Ok(Generated { establishments: opts.establishments, accounts: opts.accounts, memberships })
+    Ok(Generated {
+        establishments: opts.establishments,
+        accounts: opts.accounts,
+        memberships,
+    })
 }
 
 fn ascii(s: &str) -> String {

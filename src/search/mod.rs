@@ -201,14 +201,21 @@ fn plan(q: &SearchQuery) -> Plan {
                    WHERE p.establishment_id = e.id AND p.role = 'principal') AS principal",
             );
             filter(&mut rows, q, terms.as_ref());
-            rows.push(&format!(" ORDER BY {order} {dir}, e.uai {dir} LIMIT {limit} OFFSET {offset}"));
+            rows.push(&format!(
+                " ORDER BY {order} {dir}, e.uai {dir} LIMIT {limit} OFFSET {offset}"
+            ));
         }
     }
     let mut count = Sql::default();
     count.push("SELECT COUNT(*) FROM (SELECT 1");
     filter(&mut count, q, terms.as_ref());
     count.push(&format!(" LIMIT {}) capped", COUNT_CAP + 1));
-    Plan { rows, count, limit, offset }
+    Plan {
+        rows,
+        count,
+        limit,
+        offset,
+    }
 }
 
 /// The statements `search` runs for a query, with the values written in, so the
@@ -219,7 +226,12 @@ pub fn statements(q: &SearchQuery) -> (String, String) {
 }
 
 pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
-    let Plan { rows, count, limit, offset } = plan(q);
+    let Plan {
+        rows,
+        count,
+        limit,
+        offset,
+    } = plan(q);
     let rows = match q.kind {
         SearchKind::Accounts => rows.fetch_accounts(store).await?,
         SearchKind::Establishments => rows.fetch_establishments(store).await?,
@@ -233,7 +245,11 @@ pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
         let n = count.fetch_count(store).await?;
         (n.min(COUNT_CAP) as u64, n <= COUNT_CAP)
     };
-    Ok(SearchPage { rows, total, total_exact })
+    Ok(SearchPage {
+        rows,
+        total,
+        total_exact,
+    })
 }
 
 /// `FROM accounts a WHERE …`
@@ -242,7 +258,11 @@ fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
     if let Some(t) = terms {
         // A union of two indexed lookups: an OR across tables would scan every account.
         sql.push(" AND a.id IN (SELECT a1.id FROM accounts a1 WHERE a1.email_key LIKE ");
-        let pattern = if t.short() { format!("{}%", like_escape(&t.email)) } else { format!("%{}%", like_escape(&t.email)) };
+        let pattern = if t.short() {
+            format!("{}%", like_escape(&t.email))
+        } else {
+            format!("%{}%", like_escape(&t.email))
+        };
         sql.push_arg(pattern);
         sql.push(" ESCAPE '\\' UNION SELECT m2.account_id FROM memberships m2 WHERE m2.establishment_id IN (");
         establishment_ids(sql, t);

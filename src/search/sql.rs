@@ -27,7 +27,10 @@ impl Sql {
         let mut text = self.text.clone();
         // Highest numbers first, so `$1` does not eat the start of `$12`.
         for (i, a) in self.args.iter().enumerate().rev() {
-            text = text.replace(&format!("${}", i + 1), &format!("'{}'", a.replace('\'', "''")));
+            text = text.replace(
+                &format!("${}", i + 1),
+                &format!("'{}'", a.replace('\'', "''")),
+            );
         }
         text
     }
