@@ -256,17 +256,20 @@ pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
 fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
     sql.push(" FROM accounts a WHERE 1 = 1");
     if let Some(t) = terms {
-        // A union of two indexed lookups: an OR across tables would scan every account.
-        sql.push(" AND a.id IN (SELECT a1.id FROM accounts a1 WHERE a1.email_key LIKE ");
-        let pattern = if t.short() {
-            format!("{}%", like_escape(&t.email))
+        let pattern = if t.short() { format!("{}%", like_escape(&t.email)) } else { format!("%{}%", like_escape(&t.email)) };
+        if t.short() && t.uai.is_none() {
+            // One or two letters: an address prefix, read in order from the B-tree.
+            sql.push(" AND a.email_key LIKE ");
+            sql.push_arg(pattern);
+            sql.push(" ESCAPE '\\'");
         } else {
-            format!("%{}%", like_escape(&t.email))
-        };
-        sql.push_arg(pattern);
-        sql.push(" ESCAPE '\\' UNION SELECT m2.account_id FROM memberships m2 WHERE m2.establishment_id IN (");
-        establishment_ids(sql, t);
-        sql.push("))");
+            // A union of two indexed lookups: an OR across tables would scan every account.
+            sql.push(" AND a.id IN (SELECT a1.id FROM accounts a1 WHERE a1.email_key LIKE ");
+            sql.push_arg(pattern);
+            sql.push(" ESCAPE '\\' UNION SELECT m2.account_id FROM memberships m2 WHERE m2.establishment_id IN (");
+            establishment_ids(sql, t);
+            sql.push("))");
+        }
     }
     if let Some(s) = q.status {
         sql.push(" AND a.status = ");
