@@ -8,6 +8,7 @@ pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod credentials;
+pub mod dashboard;
 pub mod devdata;
 pub mod domain;
 pub mod error;

@@ -256,7 +256,11 @@ pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
 fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
     sql.push(" FROM accounts a WHERE 1 = 1");
     if let Some(t) = terms {
-        let pattern = if t.short() { format!("{}%", like_escape(&t.email)) } else { format!("%{}%", like_escape(&t.email)) };
+        let pattern = if t.short() {
+            format!("{}%", like_escape(&t.email))
+        } else {
+            format!("%{}%", like_escape(&t.email))
+        };
         if t.short() && t.uai.is_none() {
             // One or two letters: an address prefix, read in order from the B-tree.
             sql.push(" AND a.email_key LIKE ");

@@ -1,0 +1,20 @@
+//! The commands the window calls, one file per screen.
+
+use serde::Serialize;
+use siec_accounts::domain::Uai;
+
+use crate::UiResult;
+
+#[derive(Serialize)]
+pub struct UaiChecked {
+    pub uai: String,
+}
+
+/// Checks a UAI code as typed in a form, for inline validation.
+#[tauri::command]
+pub fn uai_check(uai: String) -> UiResult<UaiChecked> {
+    let uai = Uai::parse(&uai).map_err(siec_accounts::Error::from)?;
+    Ok(UaiChecked {
+        uai: uai.to_string(),
+    })
+}

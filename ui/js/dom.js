@@ -1,0 +1,82 @@
+// Tiny DOM builder: every text goes through textContent, so nothing a user typed
+// or the database holds is ever parsed as HTML.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else if (c instanceof Node) el.appendChild(c);
+    else el.appendChild(document.createTextNode(String(c)));
+  }
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+export function $(sel, root = document) {
+  return root.querySelector(sel);
+}
+
+const dateFmt = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeStyle: 'short' });
+export function when(ms) {
+  if (ms === null || ms === undefined) return '—';
+  return dateFmt.format(new Date(Number(ms)));
+}
+
+const numFmt = new Intl.NumberFormat('fr-FR');
+export function num(n) {
+  return numFmt.format(Number(n || 0));
+}
+
+const STATUS = {
+  pending: ['en attente', 'fr-badge--new'],
+  active: ['actif', 'fr-badge--success'],
+  disabled: ['désactivé', 'fr-badge--error'],
+};
+export function statusBadge(status) {
+  const [label, cls] = STATUS[status] || [status || '—', ''];
+  return h('span', { class: `fr-badge fr-badge--sm fr-badge--no-icon ${cls}`, dataset: { status } }, label);
+}
+
+const ROLE = { principal: 'principal', member: 'membre' };
+export function roleLabel(role) {
+  return ROLE[role] || '—';
+}
+
+const LINK = {
+  queued: ['en file d’attente', 'fr-badge--info'],
+  sending: ['en cours d’envoi', 'fr-badge--info'],
+  sent: ['envoyé', 'fr-badge--success'],
+  failed: ['échec', 'fr-badge--error'],
+  used: ['utilisé', 'fr-badge--success'],
+  expired: ['expiré', 'fr-badge--warning'],
+  revoked: ['révoqué', 'fr-badge--warning'],
+};
+export function linkBadge(state) {
+  const [label, cls] = LINK[state] || [state || '—', ''];
+  return h('span', { class: `fr-badge fr-badge--sm fr-badge--no-icon ${cls}`, dataset: { state } }, label);
+}
+
+export function debounce(fn, ms) {
+  let t;
+  return (...args) => {
+    clearTimeout(t);
+    t = setTimeout(() => fn(...args), ms);
+  };
+}
