@@ -3,10 +3,13 @@
 //! (`src-tauri/`) and the command line (`src/main.rs`) call these functions.
 
 pub mod accounts;
+pub mod agents;
 pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod credentials;
 pub mod dashboard;
+pub mod devdata;
 pub mod domain;
 pub mod error;
 pub mod search;

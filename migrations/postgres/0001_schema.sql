@@ -12,24 +12,26 @@ INSERT INTO schema_version (singleton, version) VALUES (true, 1);
 
 CREATE TABLE establishments (
     id bigserial PRIMARY KEY,
-    uai text NOT NULL CONSTRAINT establishments_uai_key UNIQUE CHECK (uai ~ '^[0-9]{7}[A-Z]$'),
+    -- Codes, keys and folded text are ASCII compared byte by byte ("C"): the
+    -- B-tree then serves both prefix searches (LIKE 'abc%') and the sort order.
+    uai text COLLATE "C" NOT NULL CONSTRAINT establishments_uai_key UNIQUE CHECK (uai ~ '^[0-9]{7}[A-Z]$'),
     name text NOT NULL,
     city text NOT NULL DEFAULT '',
     academy text NOT NULL DEFAULT '',
     -- accent- and case-folded "name city", written by the application
-    search_text text NOT NULL,
+    search_text text COLLATE "C" NOT NULL,
     version bigint NOT NULL DEFAULT 1,
     created_at bigint NOT NULL,
     updated_at bigint NOT NULL
 );
 CREATE INDEX establishments_search_trgm ON establishments USING gin (search_text gin_trgm_ops);
-CREATE INDEX establishments_uai_prefix ON establishments (uai text_pattern_ops);
+CREATE INDEX establishments_search_sort ON establishments (search_text);
 CREATE INDEX establishments_academy ON establishments (academy);
 
 CREATE TABLE accounts (
     id bigserial PRIMARY KEY,
     email text NOT NULL,
-    email_key text NOT NULL CONSTRAINT accounts_email_key UNIQUE,
+    email_key text COLLATE "C" NOT NULL CONSTRAINT accounts_email_key UNIQUE,
     display_name text NOT NULL DEFAULT '',
     status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'active', 'disabled')),
     password_hash text,
@@ -39,7 +41,6 @@ CREATE TABLE accounts (
     updated_at bigint NOT NULL
 );
 CREATE INDEX accounts_email_trgm ON accounts USING gin (email_key gin_trgm_ops);
-CREATE INDEX accounts_email_prefix ON accounts (email_key text_pattern_ops);
 CREATE INDEX accounts_status ON accounts (status);
 
 CREATE TABLE memberships (
@@ -52,6 +53,7 @@ CREATE TABLE memberships (
 -- At most one principal account per establishment, whoever writes.
 CREATE UNIQUE INDEX memberships_one_principal ON memberships (establishment_id) WHERE role = 'principal';
 CREATE INDEX memberships_establishment ON memberships (establishment_id, role);
+CREATE INDEX memberships_principal_account ON memberships (account_id) WHERE role = 'principal';
 
 CREATE TABLE link_requests (
     id text PRIMARY KEY,

@@ -43,6 +43,8 @@ CREATE TABLE memberships (
 );
 CREATE UNIQUE INDEX memberships_one_principal ON memberships (establishment_id) WHERE role = 'principal';
 CREATE INDEX memberships_establishment ON memberships (establishment_id, role);
+CREATE INDEX memberships_principal_account ON memberships (account_id) WHERE role = 'principal';
+CREATE INDEX establishments_search_sort ON establishments (search_text);
 
 CREATE TABLE link_requests (
     id TEXT PRIMARY KEY,

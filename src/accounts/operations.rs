@@ -208,10 +208,10 @@ pub async fn detach(store: &Store, email: &Email, uai: &Uai) -> Result<AccountDe
 pub async fn make_principal(store: &Store, email: &Email, uai: &Uai) -> Result<PrincipalChange> {
     let mut tx = store.begin_write().await?;
     let (est_id, _) = get_establishment(&mut tx, uai).await?;
-    // Taking the establishment's row first queues concurrent transfers one behind
-    // the other, so each sees the principal the previous one left.
-    sqlx::query("UPDATE establishments SET version = version + 1, updated_at = $1 WHERE id = $2")
-        .bind(store.now_ms())
+    // Locking the establishment's memberships first queues concurrent transfers one
+    // behind the other, so each sees the principal the previous one left. (Agents
+    // may not write establishments, so the lock is taken here.)
+    sqlx::query("UPDATE memberships SET role = role WHERE establishment_id = $1")
         .bind(est_id)
         .execute(&mut *tx)
         .await?;

@@ -3,6 +3,8 @@
 //! 5 database or relay unreachable, 6 refused (rights, newer schema), 1 other.
 
 mod accounts;
+mod agents;
+mod dev;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -68,6 +70,30 @@ pub enum Command {
     Search(accounts::SearchArgs),
     /// Journal des modifications.
     Audit(accounts::AuditArgs),
+    /// Outils de mesure : données générées, banc d'essai de la recherche.
+    Dev {
+        #[command(subcommand)]
+        command: dev::DevCommand,
+    },
+    /// Comptes de base de données des agents (PostgreSQL).
+    Agent {
+        #[command(subcommand)]
+        command: agents::AgentCommand,
+    },
+    /// Se connecter : teste la connexion et garde le mot de passe dans le trousseau du système.
+    Login {
+        /// Identifiant de base de données (par défaut celui de database.url).
+        login: Option<String>,
+        /// Lit le mot de passe sur l'entrée standard (puis celui du SMTP avec --smtp).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Enregistre aussi le mot de passe du relais SMTP (smtp.user sur smtp.host).
+        #[arg(long)]
+        smtp: bool,
+    },
+    /// Oublier mes identifiants : retire les mots de passe du trousseau du système.
+    #[command(alias = "forget")]
+    Logout,
 }
 
 #[derive(Subcommand, Debug)]
@@ -146,6 +172,7 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
         StoreOptions {
             agent: Some(settings.agent_name().to_string()),
             ca_file: settings.database_ca_file().map(str::to_string),
+            password: agents::database_password(settings)?,
             ..Default::default()
         },
     )
@@ -201,12 +228,18 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
             let store = open_store(&settings(&cli)?).await?;
             accounts::run_audit(&store, out, args).await
         }
+        Command::Dev { command } => {
+            let store = open_store(&settings(&cli)?).await?;
+            dev::run(&store, out, command).await
+        }
         Command::Migrate => {
             let s = settings(&cli)?;
             let store = Store::connect(
                 s.database_url(),
                 StoreOptions {
                     agent: Some(s.agent_name().into()),
+                    ca_file: s.database_ca_file().map(str::to_string),
+                    password: agents::database_password(&s)?,
                     ..Default::default()
                 },
             )
@@ -222,5 +255,21 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
             );
             Ok(())
         }
+        Command::Agent { command } => agents::agent(&settings(&cli)?, out, command).await,
+        Command::Login {
+            login,
+            password_stdin,
+            smtp,
+        } => {
+            agents::login(
+                &settings(&cli)?,
+                out,
+                login.as_deref(),
+                *password_stdin,
+                *smtp,
+            )
+            .await
+        }
+        Command::Logout => agents::logout(&settings(&cli)?, out),
     }
 }

@@ -10,8 +10,9 @@ use crate::error::Result;
 use crate::store::Store;
 use sql::Sql;
 
-/// Past this many matches the total is shown as « plus de 10 000 ».
-pub const COUNT_CAP: i64 = 10_000;
+/// Past this many matches the total is shown as « plus de 1 000 »: counting further
+/// costs time on every keystroke and tells the agent nothing more.
+pub const COUNT_CAP: i64 = 1_000;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -144,7 +145,15 @@ fn like_escape(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
+/// The two statements a query runs: the page of rows, and the capped count.
+struct Plan {
+    rows: Sql,
+    count: Sql,
+    limit: i64,
+    offset: i64,
+}
+
+fn plan(q: &SearchQuery) -> Plan {
     let limit = q.limit.clamp(1, 500) as i64;
     let offset = q.offset.min(10_000_000) as i64;
     let terms = Terms::parse(&q.text);
@@ -153,8 +162,8 @@ pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
         SearchKind::Establishments => establishments_filter,
     };
     let dir = if q.descending { "DESC" } else { "ASC" };
-    let mut rows_sql = Sql::default();
-    let rows = match q.kind {
+    let mut rows = Sql::default();
+    match q.kind {
         SearchKind::Accounts => {
             let order = match q.sort {
                 SortKey::Status => "a.status",
@@ -163,17 +172,20 @@ pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
             };
             // The page's accounts first, then their first establishment (principal
             // roles first) for display only.
-            rows_sql.push("SELECT a.email, a.display_name, a.status, f.role, e.uai, e.name, e.city, e.academy, \
+            rows.push(
+                "SELECT a.email, a.display_name, a.status, f.role, e.uai, e.name, e.city, e.academy, \
                  (SELECT COUNT(*) FROM memberships c WHERE c.account_id = a.id) AS n \
-                 FROM (SELECT a.id");
-            filter(&mut rows_sql, q, terms.as_ref());
-            rows_sql.push(&format!(" ORDER BY {order} {dir}, a.email_key {dir} LIMIT {limit} OFFSET {offset}) page \
+                 FROM (SELECT a.id",
+            );
+            filter(&mut rows, q, terms.as_ref());
+            rows.push(&format!(
+                " ORDER BY {order} {dir}, a.email_key {dir} LIMIT {limit} OFFSET {offset}) page \
                  JOIN accounts a ON a.id = page.id \
                  LEFT JOIN memberships f ON f.account_id = a.id AND f.establishment_id = (SELECT m1.establishment_id FROM memberships m1 \
                    WHERE m1.account_id = a.id ORDER BY CASE m1.role WHEN 'principal' THEN 0 ELSE 1 END, m1.establishment_id LIMIT 1) \
                  LEFT JOIN establishments e ON e.id = f.establishment_id \
-                 ORDER BY {order} {dir}, a.email_key {dir}"));
-            rows_sql.fetch_accounts(store).await?
+                 ORDER BY {order} {dir}, a.email_key {dir}"
+            ));
         }
         SearchKind::Establishments => {
             let order = match q.sort {
@@ -182,18 +194,47 @@ pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
                 SortKey::Academy => "e.academy",
                 _ => "e.uai",
             };
-            rows_sql.push(
+            rows.push(
                 "SELECT e.uai, e.name, e.city, e.academy, \
                  (SELECT COUNT(*) FROM memberships c WHERE c.establishment_id = e.id) AS n, \
                  (SELECT a.email FROM memberships p JOIN accounts a ON a.id = p.account_id \
                    WHERE p.establishment_id = e.id AND p.role = 'principal') AS principal",
             );
-            filter(&mut rows_sql, q, terms.as_ref());
-            rows_sql.push(&format!(
+            filter(&mut rows, q, terms.as_ref());
+            rows.push(&format!(
                 " ORDER BY {order} {dir}, e.uai {dir} LIMIT {limit} OFFSET {offset}"
             ));
-            rows_sql.fetch_establishments(store).await?
         }
+    }
+    let mut count = Sql::default();
+    count.push("SELECT COUNT(*) FROM (SELECT 1");
+    filter(&mut count, q, terms.as_ref());
+    count.push(&format!(" LIMIT {}) capped", COUNT_CAP + 1));
+    Plan {
+        rows,
+        count,
+        limit,
+        offset,
+    }
+}
+
+/// The statements `search` runs for a query, with the values written in, so the
+/// benchmark can time the same SQL outside the application.
+pub fn statements(q: &SearchQuery) -> (String, String) {
+    let p = plan(q);
+    (p.rows.inline(), p.count.inline())
+}
+
+pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
+    let Plan {
+        rows,
+        count,
+        limit,
+        offset,
+    } = plan(q);
+    let rows = match q.kind {
+        SearchKind::Accounts => rows.fetch_accounts(store).await?,
+        SearchKind::Establishments => rows.fetch_establishments(store).await?,
     };
     let (total, total_exact) = if q.skip_count {
         (0, false)
@@ -201,10 +242,6 @@ pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
         // The last page tells the total for free.
         ((offset + rows.len() as i64) as u64, true)
     } else {
-        let mut count = Sql::default();
-        count.push("SELECT COUNT(*) FROM (SELECT 1");
-        filter(&mut count, q, terms.as_ref());
-        count.push(&format!(" LIMIT {}) capped", COUNT_CAP + 1));
         let n = count.fetch_count(store).await?;
         (n.min(COUNT_CAP) as u64, n <= COUNT_CAP)
     };
@@ -224,11 +261,19 @@ fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
         } else {
             format!("%{}%", like_escape(&t.email))
         };
-        sql.push(" AND (a.email_key LIKE ");
-        sql.push_arg(pattern);
-        sql.push(" ESCAPE '\\' OR a.id IN (SELECT m2.account_id FROM memberships m2 WHERE m2.establishment_id IN (");
-        establishment_ids(sql, t);
-        sql.push(")))");
+        if t.short() && t.uai.is_none() {
+            // One or two letters: an address prefix, read in order from the B-tree.
+            sql.push(" AND a.email_key LIKE ");
+            sql.push_arg(pattern);
+            sql.push(" ESCAPE '\\'");
+        } else {
+            // A union of two indexed lookups: an OR across tables would scan every account.
+            sql.push(" AND a.id IN (SELECT a1.id FROM accounts a1 WHERE a1.email_key LIKE ");
+            sql.push_arg(pattern);
+            sql.push(" ESCAPE '\\' UNION SELECT m2.account_id FROM memberships m2 WHERE m2.establishment_id IN (");
+            establishment_ids(sql, t);
+            sql.push("))");
+        }
     }
     if let Some(s) = q.status {
         sql.push(" AND a.status = ");
@@ -261,18 +306,20 @@ fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
 
 /// `SELECT id FROM establishments WHERE …` for the typed text.
 fn establishment_ids(sql: &mut Sql, t: &Terms) {
-    let folded = if t.short() {
-        format!("{}%", like_escape(&t.folded))
-    } else {
-        format!("%{}%", like_escape(&t.folded))
-    };
-    sql.push("SELECT e2.id FROM establishments e2 WHERE e2.search_text LIKE ");
-    sql.push_arg(folded);
-    sql.push(" ESCAPE '\\'");
-    if let Some(u) = &t.uai {
-        sql.push(" OR e2.uai LIKE ");
-        sql.push_arg(format!("{}%", like_escape(u)));
-        sql.push(" ESCAPE '\\'");
+    sql.push("SELECT e2.id FROM establishments e2 WHERE ");
+    // One or two letters say little about a name: they match UAI prefixes only.
+    if !t.short() {
+        sql.push("e2.search_text LIKE ");
+        sql.push_arg(format!("%{}%", like_escape(&t.folded)));
+        sql.push(" ESCAPE '\\' OR ");
+    }
+    match &t.uai {
+        Some(u) => {
+            sql.push("e2.uai LIKE ");
+            sql.push_arg(format!("{}%", like_escape(u)));
+            sql.push(" ESCAPE '\\'");
+        }
+        None => sql.push("1 = 0"),
     }
 }
 

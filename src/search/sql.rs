@@ -22,6 +22,19 @@ impl Sql {
         self.text.push_str(&format!("${}", self.args.len()));
     }
 
+    /// The statement with its values written in as SQL literals.
+    pub fn inline(&self) -> String {
+        let mut text = self.text.clone();
+        // Highest numbers first, so `$1` does not eat the start of `$12`.
+        for (i, a) in self.args.iter().enumerate().rev() {
+            text = text.replace(
+                &format!("${}", i + 1),
+                &format!("'{}'", a.replace('\'', "''")),
+            );
+        }
+        text
+    }
+
     fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
         let mut q = sqlx::query(&self.text);
         for a in &self.args {
