@@ -19,4 +19,5 @@ pub const COMMANDS: &[&str] = &[
     "audit_list",
     "settings_get",
     "settings_save",
+    "forget_credentials",
 ];

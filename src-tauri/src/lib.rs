@@ -73,6 +73,7 @@ pub fn run() {
             commands::accounts::audit_list,
             commands::settings::settings_get,
             commands::settings::settings_save,
+            commands::session::forget_credentials,
         ])
         .run(tauri::generate_context!())
         .expect("Comptes SIEC n'a pas pu démarrer");

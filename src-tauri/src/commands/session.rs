@@ -3,7 +3,9 @@
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use siec_accounts::store::{Backend, SchemaState, Store, StoreOptions};
+use siec_accounts::agents::{self, SignIn};
+use siec_accounts::credentials::{self, Credential};
+use siec_accounts::store::{Backend, SchemaState};
 use tauri::State;
 
 use crate::state::AppState;
@@ -107,7 +109,11 @@ pub enum ConnectRequest {
         port: Option<u16>,
         name: String,
         login: String,
+        #[serde(default)]
         password: String,
+        /// Keep the password in the OS keyring.
+        #[serde(default)]
+        remember: bool,
     },
 }
 
@@ -133,6 +139,7 @@ pub async fn connect(
             name,
             login,
             password,
+            remember,
         } => {
             let host = host.trim();
             let name = name.trim();
@@ -151,26 +158,37 @@ pub async fn connect(
             url.set_host(Some(host))
                 .map_err(|_| UiError::invalid(format!("Serveur « {host} » incorrect.")))?;
             let _ = url.set_port(port);
-            let _ = url.set_username(login);
             url.set_path(name);
-            let settings = state.settings.read().await.clone();
-            let password = (!password.is_empty()).then(|| SecretString::from(password));
-            let store = Store::connect(
-                url.as_str(),
-                StoreOptions {
-                    password,
-                    agent: Some(login.to_string()),
-                    ca_file: settings.database_ca_file().map(str::to_string),
-                    max_connections: None,
-                },
-            )
-            .await?;
+            let cred = Credential::database(login)?;
+            // An empty field means « the password I asked you to remember ».
+            let password = if password.is_empty() {
+                let c = cred.clone();
+                blocking(move || credentials::read(&c)).await?
+            } else {
+                Some(SecretString::from(password))
+            };
+            let ca_file = state
+                .settings
+                .read()
+                .await
+                .database_ca_file()
+                .map(str::to_string);
+            let request = SignIn {
+                url: url.to_string(),
+                login: Some(login.to_string()),
+                password: password.clone(),
+                ca_file,
+            };
+            let store = agents::sign_in(&request).await?;
             if let SchemaState::Behind { .. } = store.schema_state() {
                 store.close().await;
                 return Err(UiError {
                     code: siec_accounts::ErrorKind::Unavailable,
                     message: "Le schéma de la base centrale n'est pas à jour : un administrateur doit lancer « siec-accounts migrate ».".into(),
                 });
+            }
+            if let (true, Some(pw)) = (remember, password) {
+                blocking(move || credentials::store(&cred, &pw)).await?;
             }
             store
         }
@@ -184,4 +202,48 @@ pub async fn connect(
 pub async fn disconnect(state: State<'_, AppState>) -> UiResult<SessionStatus> {
     state.set_store(None).await;
     Ok(status(&state).await)
+}
+
+/// Keyring calls block on D-Bus: keep them off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> siec_accounts::Result<T> + Send + 'static,
+) -> UiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| UiError::invalid("Le trousseau du système ne répond pas."))?
+        .map_err(UiError::from)
+}
+
+#[derive(Serialize)]
+pub struct Forgotten {
+    pub removed: usize,
+    pub message: String,
+}
+
+/// « Oublier mes identifiants »: the database login's and the SMTP relay's passwords
+/// leave the keyring.
+#[tauri::command]
+pub async fn forget_credentials(state: State<'_, AppState>) -> UiResult<Forgotten> {
+    let settings = state.settings.read().await.clone();
+    let mut creds = Vec::new();
+    let configured = configured(settings.database_url());
+    if !configured.login.is_empty() {
+        creds.push(Credential::database(&configured.login)?);
+    }
+    if let Ok(store) = state.store().await {
+        if store.backend() == Backend::Postgres {
+            creds.push(Credential::database(store.agent())?);
+        }
+    }
+    if let (Some(user), Some(host)) = (settings.smtp_user(), settings.smtp_host()) {
+        creds.push(Credential::smtp(user, host)?);
+    }
+    creds.dedup();
+    let removed = blocking(move || credentials::forget_all(&creds)).await?;
+    let message = match removed {
+        0 => "Aucun identifiant n'était gardé dans le trousseau du système.".to_string(),
+        1 => "Un mot de passe a été retiré du trousseau du système.".to_string(),
+        n => format!("{n} mots de passe ont été retirés du trousseau du système."),
+    };
+    Ok(Forgotten { removed, message })
 }

@@ -70,7 +70,10 @@ fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) {
 }
 
 pub fn app_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_comptes-siec"))
+    // SIEC_E2E_APP: another build of the app (the release build, for measurements).
+    std::env::var_os("SIEC_E2E_APP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_comptes-siec")))
 }
 
 pub fn screenshot_dir() -> PathBuf {
@@ -611,5 +614,23 @@ impl Session {
         )
         .await;
         let _ = self.req(reqwest::Method::DELETE, "/actions", None).await;
+    }
+}
+
+impl Session {
+    /// Polls a script until it returns something other than null/false/"" (10 s).
+    pub async fn wait_js(&self, script: &str) -> Value {
+        let start = Instant::now();
+        loop {
+            let v = self.exec(script, vec![]).await;
+            if !(v.is_null() || v == json!(false) || v == json!("")) {
+                return v;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                self.save_screenshot("echec-script").await;
+                panic!("le script ne donne rien : {script}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }

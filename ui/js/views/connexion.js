@@ -19,10 +19,10 @@ export async function render(root) {
     input('pg-port', 'Port', c.port || 5432, 'number'),
     input('pg-name', 'Base', c.kind === 'postgres' ? c.name : 'siec'),
     input('pg-login', 'Identifiant', c.kind === 'postgres' ? c.login : ''),
-    input('pg-password', 'Mot de passe', '', 'password', { autocomplete: 'current-password' }),
+    input('pg-password', 'Mot de passe', '', 'password', { autocomplete: 'current-password', placeholder: 'vide : mot de passe gardé dans le trousseau' }),
     h('div', { class: 'fr-checkbox-group fr-mb-2w' },
-      h('input', { type: 'checkbox', id: 'pg-remember', disabled: true }),
-      h('label', { class: 'fr-label', for: 'pg-remember' }, 'Se souvenir', h('span', { class: 'fr-hint-text' }, 'Le mot de passe sera gardé dans le trousseau du système, jamais dans un fichier (bientôt disponible).'))));
+      h('input', { type: 'checkbox', id: 'pg-remember' }),
+      h('label', { class: 'fr-label', for: 'pg-remember' }, 'Se souvenir', h('span', { class: 'fr-hint-text' }, 'Le mot de passe sera gardé dans le trousseau du système, jamais dans un fichier.'))));
   const form = h('form', { id: 'connect-form', novalidate: true },
     h('fieldset', { class: 'fr-fieldset' },
       h('legend', { class: 'fr-fieldset__legend' }, 'Base de données'),

@@ -1,0 +1,163 @@
+//! Measurements for docs/BENCHMARKS.md (« Application de bureau »): cold start to an
+//! interactive window, resident memory idle and after scrolling, keystroke to
+//! rendered results, over a generated database of `SIEC_BENCH_ACCOUNTS` addresses
+//! (default 1,000,000). Run with `scripts/e2e bench` (the release build is used when
+//! `SIEC_E2E_APP` points at it). Each figure is also checked against its target.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use siec_accounts::devdata::{self, GenerateOptions};
+use support::{AppEnv, Driver, Session};
+
+/// Resident memory of the app and of its WebKit processes, in MiB.
+fn rss_mib(app: &std::path::Path) -> f64 {
+    let mut app_pids = Vec::new();
+    let mut total_kib = 0u64;
+    let procs: Vec<_> = std::fs::read_dir("/proc").unwrap().flatten().collect();
+    let read = |pid: &str, file: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default()
+    };
+    for p in &procs {
+        let pid = p.file_name().to_string_lossy().to_string();
+        if read(&pid, "cmdline").split('\0').next() == Some(app.to_str().unwrap()) {
+            app_pids.push(pid);
+        }
+    }
+    for p in &procs {
+        let pid = p.file_name().to_string_lossy().to_string();
+        let status = read(&pid, "status");
+        let ppid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default();
+        if app_pids.contains(&pid) || app_pids.contains(&ppid) {
+            let kib: u64 = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0);
+            total_kib += kib;
+        }
+    }
+    total_kib as f64 / 1024.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "mesure longue : lancer scripts/e2e bench"]
+async fn bench_desktop() {
+    let _one = support::exclusive().await;
+    let accounts: u64 = std::env::var("SIEC_BENCH_ACCOUNTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let env = AppEnv::new("bench");
+    let store = support::open_store(&env.sqlite_url()).await;
+    let t = Instant::now();
+    devdata::generate(
+        &store,
+        GenerateOptions {
+            establishments: accounts / 20,
+            accounts,
+            seed: 7,
+        },
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    eprintln!(
+        "bench: {accounts} adresses générées en {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    store.close().await;
+
+    let app = support::app_binary();
+    let driver = Driver::start(&env);
+    let t = Instant::now();
+    let mut s = Session::start(&driver, "bench").await;
+    let start = t.elapsed();
+    let page = s.exec("return performance.now()", vec![]).await;
+    eprintln!(
+        "bench: démarrage à froid jusqu'à la fenêtre utilisable : {} ms (dont page {} ms)",
+        start.as_millis(),
+        page
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = rss_mib(&app);
+    eprintln!("bench: mémoire résidente au repos : {idle:.0} Mio");
+
+    s.go("#/recherche").await;
+    s.wait_text("#results-count", |t| !t.is_empty()).await;
+    let mut latencies = Vec::new();
+    let mut queries = Vec::new();
+    for word in ["dupont", "martin", "lycee", "ac-lyon", "0750"] {
+        s.clear("#search-text").await;
+        for (i, c) in word.chars().enumerate() {
+            s.type_in("#search-text", &c.to_string()).await;
+            let typed: String = word.chars().take(i + 1).collect();
+            // Wait for this keystroke's results to be on screen.
+            let begin = Instant::now();
+            loop {
+                let v = s.exec("const r = document.querySelector('#results'); return [r.dataset.text, r.dataset.latencyMs, r.dataset.queryMs]", vec![]).await;
+                if v[0].as_str() == Some(typed.as_str()) {
+                    latencies.push(v[1].as_str().unwrap().parse::<f64>().unwrap());
+                    queries.push(v[2].as_str().unwrap().parse::<f64>().unwrap());
+                    break;
+                }
+                assert!(
+                    begin.elapsed() < Duration::from_secs(10),
+                    "pas de résultats pour {typed}"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    queries.sort_by(f64::total_cmp);
+    let pct = |v: &[f64], p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize];
+    eprintln!(
+        "bench: frappe → résultats ({} frappes) : médiane {} ms, p95 {} ms ; requête + affichage : médiane {} ms, p95 {} ms",
+        latencies.len(),
+        pct(&latencies, 0.5),
+        pct(&latencies, 0.95),
+        pct(&queries, 0.5),
+        pct(&queries, 0.95)
+    );
+
+    // Scroll the whole-base list far down, page after page.
+    s.clear("#search-text").await;
+    s.type_in("#search-text", " ").await;
+    s.wait_text("#results-count", |t| t.starts_with("plus de"))
+        .await;
+    let t = Instant::now();
+    for step in 1..=200 {
+        s.exec(
+            "const el = document.querySelector('#results-scroll'); el.scrollTop += 4000;",
+            vec![],
+        )
+        .await;
+        if step % 20 == 0 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rows = s
+        .exec(
+            "return document.querySelectorAll('#results .siec-vlist__row').length",
+            vec![],
+        )
+        .await;
+    let deepest = s.exec("const r = [...document.querySelectorAll('#results .siec-vlist__row')].pop(); return r && Number(r.getAttribute('aria-rowindex'))", vec![]).await;
+    let scrolled = rss_mib(&app);
+    eprintln!(
+        "bench: après défilement jusqu'à la ligne {deepest} en {:.1} s : {rows} lignes dans le DOM, mémoire résidente {scrolled:.0} Mio",
+        t.elapsed().as_secs_f64()
+    );
+    s.shot("defilement").await;
+    s.end().await;
+
+    assert!(rows.as_u64().unwrap() < 300);
+    assert!(scrolled < 400.0, "{scrolled} Mio");
+}

@@ -1,0 +1,91 @@
+//! Issue 6, test 1 (the guide's « 2ème situation »): a caller's address is not in
+//! the base; the agent's search finds nothing and offers « Ajouter cette adresse »
+//! prefilled; the address is added to the caller's establishment and its page shows
+//! it « en attente », rattachée, with the audit row.
+//! The link part (send → mail at a real SMTP server → redeem → « actif ») comes with
+//! the links service.
+
+mod support;
+
+use siec_accounts::accounts;
+use siec_accounts::domain::{AccountStatus, Email};
+use support::{AppEnv, Driver, Session};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fenêtre réelle sous Xvfb : lancer scripts/e2e"]
+async fn unknown_address_is_added_from_an_empty_search() {
+    let _one = support::exclusive().await;
+    let env = AppEnv::new("situation2");
+    let store = support::open_store(&env.sqlite_url()).await;
+    support::add_establishment(
+        &store,
+        "0301674G",
+        "Lycée Albert-Camus",
+        "Nîmes",
+        "Montpellier",
+    )
+    .await;
+    support::add_account(
+        &store,
+        "ce.0301674G@ac-montpellier.fr",
+        "0301674G",
+        true,
+        "Secrétariat",
+    )
+    .await;
+
+    let driver = Driver::start(&env);
+    let mut s = Session::start(&driver, "situation2").await;
+    s.go("#/recherche").await;
+    s.type_in("#search-text", "Basics5@Mail.fr").await;
+    s.wait_text("#results-count", |t| t == "Aucun résultat.")
+        .await;
+    let offer = s.text_of("#results-empty").await;
+    assert!(
+        offer.contains("Aucun résultat pour « Basics5@Mail.fr »"),
+        "{offer}"
+    );
+    s.shot("aucun-resultat").await;
+    s.click("#add-this-address").await;
+    let prefilled = s
+        .exec("return document.querySelector('#add-email').value", vec![])
+        .await;
+    assert_eq!(prefilled, "Basics5@Mail.fr");
+    // The establishment chosen by name, as the caller says it.
+    s.type_in("#add-uai", "albert camus").await;
+    let suggestion = s
+        .wait_js("const o = document.querySelector('#add-uai-list option'); return o && o.value")
+        .await;
+    assert_eq!(suggestion, "0301674G — Lycée Albert-Camus");
+    s.clear("#add-uai").await;
+    s.type_in("#add-uai", suggestion.as_str().unwrap()).await;
+    s.type_in("#add-name", "Basile Ics").await;
+    s.shot("dialogue").await;
+    s.click("#add-submit").await;
+
+    s.wait_text("#account-title", |t| t == "Basics5@Mail.fr")
+        .await;
+    let status = s.text_of("#account-status").await;
+    assert_eq!(status.to_lowercase(), "en attente");
+    let memberships = s.text_of("#memberships-table").await;
+    assert!(
+        memberships.contains("0301674G") && memberships.contains("Lycée Albert-Camus"),
+        "{memberships}"
+    );
+    s.shot("compte-en-attente").await;
+
+    let detail = accounts::account(&store, &Email::parse("basics5@mail.fr").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(detail.account.email, "Basics5@Mail.fr");
+    assert_eq!(detail.account.status, AccountStatus::Pending);
+    assert_eq!(detail.memberships.len(), 1);
+    assert_eq!(detail.memberships[0].uai, "0301674G");
+    let audit = support::count(&store, "SELECT COUNT(*) FROM audit_log WHERE action = 'account.add' AND target = 'basics5@mail.fr' AND agent = 'agent.e2e'").await;
+    assert_eq!(audit, 1);
+
+    // Back in the search, the address is found now.
+    s.go("#/recherche").await;
+    s.wait_text("#results-count", |t| t == "1 adresse").await;
+    s.end().await;
+}
