@@ -23,12 +23,12 @@ async fn search_over_100k_accounts_returns_as_you_type() {
     let driver = Driver::start(&env);
     let mut s = Session::start(&driver, "recherche").await;
     s.go("#/recherche").await;
-    s.wait_text("#results-count", |t| t == "plus de 10 000 adresses")
+    s.wait_text("#results-count", |t| t.starts_with("plus de ") && t.ends_with(" adresses"))
         .await;
 
     // Typed one key at a time: each keystroke's results replace the previous ones.
     s.type_in("#search-text", "dubois").await;
-    s.wait_text("#results-count", |t| t == "10 000 adresses")
+    s.wait_text("#results-count", |t| t.starts_with("plus de "))
         .await;
     s.type_in("#search-text", "4242").await;
     let count = s.wait_text("#results-count", |t| t == "2 adresses").await;
@@ -64,20 +64,21 @@ async fn search_over_100k_accounts_returns_as_you_type() {
     // loads the rows that belong there.
     s.clear("#search-text").await;
     s.type_in("#search-text", "prenom").await;
-    s.wait_text("#results-count", |t| t == "plus de 10 000 adresses")
+    s.wait_text("#results-count", |t| t.starts_with("plus de ") && t.ends_with(" adresses"))
         .await;
     let rendered = s.find_all("#results .siec-vlist__row").await.len();
     assert!(
         rendered > 10 && rendered < 300,
         "{rendered} lignes dans le DOM"
     );
-    s.exec("const el = document.querySelector('#results-scroll'); el.scrollTop = 40 * 5000; el.dispatchEvent(new Event('scroll'));", vec![]).await;
+    // The count is capped, so the list grows as the agent scrolls towards its end.
     let start = std::time::Instant::now();
     let row = loop {
+        s.exec("const el = document.querySelector('#results-scroll'); el.scrollTop = Math.min(el.scrollHeight, 40 * 5000);", vec![]).await;
         let row = s
             .exec("const r = document.querySelector(\"#results .siec-vlist__row[aria-rowindex='5001'] > span\"); return r && r.textContent", vec![])
             .await;
-        if row.as_str().is_some_and(|t| t.contains("@ac-")) || start.elapsed().as_secs() > 10 {
+        if row.as_str().is_some_and(|t| t.contains("@ac-")) || start.elapsed().as_secs() > 20 {
             break row;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
