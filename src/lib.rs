@@ -6,6 +6,9 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod links;
+pub mod mail;
+pub mod outbox;
 pub mod store;
 
 pub use error::{Error, ErrorKind, Result};
