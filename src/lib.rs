@@ -12,6 +12,9 @@ pub mod dashboard;
 pub mod devdata;
 pub mod domain;
 pub mod error;
+pub mod links;
+pub mod mail;
+pub mod outbox;
 pub mod search;
 pub mod store;
 

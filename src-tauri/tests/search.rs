@@ -23,8 +23,10 @@ async fn search_over_100k_accounts_returns_as_you_type() {
     let driver = Driver::start(&env);
     let mut s = Session::start(&driver, "recherche").await;
     s.go("#/recherche").await;
-    s.wait_text("#results-count", |t| t.starts_with("plus de ") && t.ends_with(" adresses"))
-        .await;
+    s.wait_text("#results-count", |t| {
+        t.starts_with("plus de ") && t.ends_with(" adresses")
+    })
+    .await;
 
     // Typed one key at a time: each keystroke's results replace the previous ones.
     s.type_in("#search-text", "dubois").await;
@@ -64,8 +66,10 @@ async fn search_over_100k_accounts_returns_as_you_type() {
     // loads the rows that belong there.
     s.clear("#search-text").await;
     s.type_in("#search-text", "prenom").await;
-    s.wait_text("#results-count", |t| t.starts_with("plus de ") && t.ends_with(" adresses"))
-        .await;
+    s.wait_text("#results-count", |t| {
+        t.starts_with("plus de ") && t.ends_with(" adresses")
+    })
+    .await;
     let rendered = s.find_all("#results .siec-vlist__row").await.len();
     assert!(
         rendered > 10 && rendered < 300,

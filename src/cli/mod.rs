@@ -5,6 +5,7 @@
 mod accounts;
 mod agents;
 mod dev;
+mod links;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -94,6 +95,8 @@ pub enum Command {
     /// Oublier mes identifiants : retire les mots de passe du trousseau du système.
     #[command(alias = "forget")]
     Logout,
+    #[command(flatten)]
+    Links(links::LinkCommands),
 }
 
 #[derive(Subcommand, Debug)]
@@ -185,6 +188,7 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
 
 async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
     match &cli.command {
+        Command::Links(command) => links::dispatch(&cli, command, out).await,
         Command::Uai {
             command: UaiCommand::Check { uai },
         } => {

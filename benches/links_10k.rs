@@ -1,0 +1,273 @@
+//! 10,000 links end to end against the local aiosmtpd, beside the floor: the same
+//! number of messages blasted by a minimal raw SMTP client to the same server.
+//! Also the argon2id hashing time with the chosen parameters.
+//!
+//!     cargo bench --bench links_10k -- [--count N] [--backend postgres|sqlite] [--concurrency C]
+//!
+//! Needs PostgreSQL on 127.0.0.1:5432 (user postgres) for the default backend and
+//! Debian's python3-aiosmtpd. Prints a Markdown table for docs/BENCHMARKS.md.
+
+#[path = "../tests/support/smtp.rs"]
+#[allow(dead_code)]
+mod smtp;
+
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+use siec_accounts::config::{SmtpTls, DEFAULT_PORTAL_URL, DEFAULT_SENDER};
+use siec_accounts::domain::{fold_for_search, LinkPurpose, Password, Uai};
+use siec_accounts::links::{self, Selection};
+use siec_accounts::mail::{LinkMail, MailTemplate, SmtpConfig, Transport, TransportConfig};
+use siec_accounts::outbox::{CancelToken, Worker, WorkerConfig};
+use siec_accounts::store::{Store, StoreOptions};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn count_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir.join("new"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+async fn wait_for_files(dir: &std::path::Path, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count_files(dir) < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let count: usize = arg("--count").map(|s| s.parse().unwrap()).unwrap_or(10_000);
+    let backend = arg("--backend").unwrap_or_else(|| "postgres".into());
+    let concurrency: u32 = arg("--concurrency")
+        .map(|s| s.parse().unwrap())
+        .unwrap_or(4);
+
+    // --- argon2id
+    let pw = Password::parse(SecretString::from("Examens-2026@SIEC".to_string())).unwrap();
+    let rounds = 10;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        links::hash_password(&pw).unwrap();
+    }
+    let argon_ms = t.elapsed().as_secs_f64() * 1000.0 / rounds as f64;
+
+    // --- raw floor: the same number of link-sized messages, no database, no tokens
+    let floor_server = smtp::SmtpServer::start();
+    let template = MailTemplate::new(DEFAULT_SENDER, DEFAULT_PORTAL_URL).unwrap();
+    let sample = template
+        .build(&LinkMail {
+            outbox_id: "00000000-0000-0000-0000-000000000000",
+            recipient: "agent00001@ac-bench.fr",
+            purpose: LinkPurpose::Reset,
+            url: &template.link_url("VmuBQ7epOgsaacQ5tanduNV61YtdvHZL77M7Yt1H"),
+            lifetime_minutes: 60,
+            date_ms: 1_800_000_000_000,
+        })
+        .unwrap()
+        .formatted();
+    let t = Instant::now();
+    let per_conn = count.div_ceil(concurrency as usize);
+    let mut tasks = Vec::new();
+    for c in 0..concurrency as usize {
+        let n = per_conn.min(count.saturating_sub(c * per_conn));
+        let bytes = sample.clone();
+        let port = floor_server.port;
+        tasks.push(tokio::spawn(
+            async move { raw_blast(port, n, &bytes).await },
+        ));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let floor_s = t.elapsed().as_secs_f64();
+    wait_for_files(&floor_server.maildir, count).await;
+    assert_eq!(
+        count_files(&floor_server.maildir),
+        count,
+        "raw floor: every message stored"
+    );
+    drop(floor_server);
+
+    // --- end to end: accounts in the database, bulk request, worker, SMTP
+    let (url, cleanup) = database(&backend).await;
+    let store = Store::connect(
+        &url,
+        StoreOptions {
+            agent: Some("bench".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    seed(&store, count).await;
+    let server = smtp::SmtpServer::start();
+    let worker = Worker::new(
+        store.clone(),
+        Transport::new(&TransportConfig::Smtp(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: server.port,
+            tls: SmtpTls::None,
+            user: None,
+            password: None,
+            timeout: Duration::from_secs(30),
+            pool_size: concurrency,
+        }))
+        .unwrap(),
+        template,
+        WorkerConfig {
+            rate_per_second: 1_000_000,
+            concurrency: concurrency as usize,
+            ..WorkerConfig::default()
+        },
+    );
+    let t = Instant::now();
+    let summary = links::send_bulk(
+        &worker,
+        &Selection::Uai(Uai::parse("0750655E").unwrap()),
+        None,
+        &|_| {},
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap();
+    let e2e_s = t.elapsed().as_secs_f64();
+    assert_eq!(summary.sent as usize, count, "{summary:?}");
+    wait_for_files(&server.maildir, count).await;
+    assert_eq!(
+        count_files(&server.maildir),
+        count,
+        "end to end: every message stored once"
+    );
+    store.close().await;
+    cleanup.await;
+
+    let floor_rate = count as f64 / floor_s;
+    let e2e_rate = count as f64 / e2e_s;
+    println!();
+    println!(
+        "| mesure ({count} messages, {concurrency} connexions, base {backend}) | durée | débit |"
+    );
+    println!("|---|---|---|");
+    println!("| plancher : client SMTP brut, même serveur | {floor_s:.2} s | {floor_rate:.0} messages/s |");
+    println!("| bout en bout : demande groupée, jetons, file, SMTP | {e2e_s:.2} s | {e2e_rate:.0} messages/s ({:.0} % du plancher) |", 100.0 * e2e_rate / floor_rate);
+    println!("| argon2id m=19456 KiB, t=2, p=1 (moyenne de {rounds}) | {argon_ms:.1} ms | — |");
+}
+
+/// A minimal SMTP client: EHLO once, then MAIL/RCPT/DATA per message on one connection.
+async fn raw_blast(port: u16, n: usize, message: &[u8]) {
+    let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    async fn reply(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> String {
+        let mut last = String::new();
+        loop {
+            let mut line = String::new();
+            r.read_line(&mut line).await.unwrap();
+            let done = line.as_bytes().get(3) != Some(&b'-');
+            last = line;
+            if done {
+                return last;
+            }
+        }
+    }
+    reply(&mut r).await;
+    w.write_all(b"EHLO bench\r\n").await.unwrap();
+    reply(&mut r).await;
+    for i in 0..n {
+        w.write_all(b"MAIL FROM:<ne-pas-repondre@siec.education.fr>\r\n")
+            .await
+            .unwrap();
+        assert!(reply(&mut r).await.starts_with("250"));
+        w.write_all(format!("RCPT TO:<agent{i:05}@ac-bench.fr>\r\n").as_bytes())
+            .await
+            .unwrap();
+        assert!(reply(&mut r).await.starts_with("250"));
+        w.write_all(b"DATA\r\n").await.unwrap();
+        assert!(reply(&mut r).await.starts_with("354"));
+        w.write_all(message).await.unwrap();
+        w.write_all(b"\r\n.\r\n").await.unwrap();
+        assert!(reply(&mut r).await.starts_with("250"));
+    }
+    w.write_all(b"QUIT\r\n").await.unwrap();
+}
+
+async fn database(
+    backend: &str,
+) -> (
+    String,
+    std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+) {
+    if backend == "sqlite" {
+        let dir =
+            std::env::temp_dir().join(format!("siec-bench-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("bench.sqlite").display());
+        return (
+            url,
+            Box::pin(async move {
+                let _ = std::fs::remove_dir_all(dir);
+            }),
+        );
+    }
+    let admin_url = std::env::var("SIEC_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("siec_bench_{}", uuid::Uuid::new_v4().simple());
+    let admin = Store::connect(&admin_url, StoreOptions::default())
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(admin.pool())
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&admin_url).unwrap();
+    url.set_path(&name);
+    let cleanup = Box::pin(async move {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(admin.pool())
+            .await;
+        admin.close().await;
+    });
+    (url.to_string(), cleanup)
+}
+
+/// One establishment with `count` pending accounts attached.
+async fn seed(store: &Store, count: usize) {
+    let pool = store.pool();
+    sqlx::query("INSERT INTO establishments (uai, name, search_text, created_at, updated_at) VALUES ('0750655E', 'Lycée Louis-le-Grand', $1, 0, 0)")
+        .bind(fold_for_search("Lycée Louis-le-Grand"))
+        .execute(pool)
+        .await
+        .unwrap();
+    for chunk in (0..count).collect::<Vec<_>>().chunks(500) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|i| {
+                format!("('agent{i:05}@ac-bench.fr', 'agent{i:05}@ac-bench.fr', 'pending', 0, 0)")
+            })
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO accounts (email, email_key, status, created_at, updated_at) VALUES {}",
+            values.join(", ")
+        ))
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO memberships (account_id, establishment_id, role, created_at) \
+         SELECT a.id, e.id, 'member', 0 FROM accounts a, establishments e",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}

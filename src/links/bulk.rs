@@ -1,0 +1,194 @@
+//! Bulk dispatch: thousands of links when an exam session opens. Disabled and
+//! unknown addresses are skipped (and reported), the requests are queued in
+//! batches, then the worker delivers them at the relay's pace. Progress goes to a
+//! callback the command line (progress bar) and the desktop app (channel) share.
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::domain::{AccountStatus, LinkPurpose};
+use crate::error::Result;
+use crate::links::history::{batch_links, LinkState};
+use crate::links::request::{default_purpose, enqueue, resolve, Selection};
+use crate::outbox::{CancelToken, Delivered, Worker};
+use crate::store::Store;
+
+/// Where a bulk dispatch stands. `total` counts the links to send (skipped
+/// addresses apart); `done` those sent or failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BulkProgress {
+    pub done: u64,
+    pub total: u64,
+    pub failed: u64,
+    pub skipped: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AddressIssue {
+    pub email: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BulkSummary {
+    pub batch_id: String,
+    pub total: u64,
+    pub sent: u64,
+    /// Still waiting (relay unreachable): the worker sends them later by itself.
+    pub queued: u64,
+    pub failed: Vec<AddressIssue>,
+    pub skipped: Vec<AddressIssue>,
+    pub cancelled: bool,
+}
+
+const ENQUEUE_CHUNK: usize = 500;
+
+/// Sends a link to every account of the selection, then delivers them.
+/// `purpose: None` picks initialisation or reset per account.
+pub async fn send_bulk(
+    worker: &Worker,
+    selection: &Selection,
+    purpose: Option<LinkPurpose>,
+    progress: &(dyn Fn(BulkProgress) + Sync),
+    cancel: &CancelToken,
+) -> Result<BulkSummary> {
+    let store = worker.store();
+    let targets = resolve(store, selection).await?;
+    let mut skipped = Vec::new();
+    let mut accounts = Vec::new();
+    for t in targets {
+        match t.account {
+            None => skipped.push(AddressIssue {
+                email: t.shown,
+                reason: "adresse absente de la base".into(),
+            }),
+            Some(a) if a.status == AccountStatus::Disabled => skipped.push(AddressIssue {
+                email: a.email.clone(),
+                reason: "compte désactivé".into(),
+            }),
+            Some(a) => accounts.push(a),
+        }
+    }
+    let batch_id = uuid::Uuid::new_v4().to_string();
+    let mut state = BulkProgress {
+        total: accounts.len() as u64,
+        skipped: skipped.len() as u64,
+        ..Default::default()
+    };
+    progress(state);
+    for chunk in accounts.chunks(ENQUEUE_CHUNK) {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let now = store.now_ms();
+        let mut tx = store.begin_write().await?;
+        for account in chunk {
+            let p = purpose.unwrap_or_else(|| default_purpose(account));
+            enqueue(&mut tx, store, account, p, Some(&batch_id), now).await?;
+        }
+        tx.commit().await?;
+    }
+
+    // Progress comes from the worker's own reports (rows of this batch only):
+    // no database round trip while the lanes hold connections.
+    let counted = Mutex::new(state);
+    let on_batch = |rows: &[(Option<&str>, Delivered)]| {
+        let mut p = counted.lock().expect("progress lock");
+        for (b, d) in rows {
+            if *b != Some(batch_id.as_str()) {
+                continue;
+            }
+            match d {
+                Delivered::Sent => p.done += 1,
+                Delivered::Failed => {
+                    p.done += 1;
+                    p.failed += 1;
+                }
+                Delivered::Retried => {}
+            }
+        }
+        progress(*p);
+    };
+    let report = worker.deliver_due(cancel, &on_batch).await;
+    report?;
+    if cancel.is_cancelled() {
+        withdraw(store, &batch_id).await?;
+    }
+    let summary = summary(store, &batch_id, skipped, cancel.is_cancelled()).await?;
+    state.done = summary.sent + summary.failed.len() as u64;
+    state.failed = summary.failed.len() as u64;
+    progress(state);
+    Ok(summary)
+}
+
+/// Cancelling stops what has not left yet; those links can be sent again with `retry_failed`.
+async fn withdraw(store: &Store, batch_id: &str) -> Result<u64> {
+    let mut tx = store.begin_write().await?;
+    let n = sqlx::query(
+        "UPDATE mail_outbox SET state = 'failed', last_error = 'Envoi annulé par l''agent.' WHERE batch_id = $1 AND state = 'queued'",
+    )
+    .bind(batch_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(n)
+}
+
+async fn summary(
+    store: &Store,
+    batch_id: &str,
+    skipped: Vec<AddressIssue>,
+    cancelled: bool,
+) -> Result<BulkSummary> {
+    let links = batch_links(store, batch_id).await?;
+    let mut s = BulkSummary {
+        batch_id: batch_id.to_string(),
+        total: links.len() as u64,
+        sent: 0,
+        queued: 0,
+        failed: Vec::new(),
+        skipped,
+        cancelled,
+    };
+    for l in links {
+        match l.state {
+            LinkState::Failed => s.failed.push(AddressIssue {
+                email: l.email,
+                reason: l.reason.unwrap_or_default(),
+            }),
+            LinkState::Queued => s.queued += 1,
+            _ => s.sent += 1,
+        }
+    }
+    Ok(s)
+}
+
+/// Puts the failed links of a bulk dispatch back in the queue (fresh attempts),
+/// except those whose account was disabled or whose password was set since.
+/// Returns how many will be sent again.
+pub async fn retry_failed(store: &Store, batch_id: &str) -> Result<u64> {
+    let now = store.now_ms();
+    let mut tx = store.begin_write().await?;
+    let n = sqlx::query(
+        "UPDATE mail_outbox SET state = 'queued', attempts = 0, next_attempt_at = $1, last_error = NULL, locked_until = NULL \
+         WHERE batch_id = $2 AND state = 'failed' AND link_request_id IN ( \
+             SELECT l.id FROM link_requests l JOIN accounts a ON a.id = l.account_id \
+             WHERE l.used_at IS NULL AND l.revoked_at IS NULL AND a.status <> 'disabled')",
+    )
+    .bind(now)
+    .bind(batch_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("INSERT INTO audit_log (at, agent, action, target, after) VALUES ($1, $2, 'link.retry', $3, $4)")
+        .bind(now)
+        .bind(store.agent())
+        .bind(format!("envoi groupé {batch_id}"))
+        .bind(serde_json::json!({ "requeued": n }).to_string())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(n)
+}

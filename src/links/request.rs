@@ -1,0 +1,219 @@
+//! Asking for a link: one account (a caller on the phone) or a selection (an exam
+//! session opens). The request, its outbox row and the audit row are written in
+//! one transaction; the token is drawn later, by the worker, at delivery time.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::domain::{AccountStatus, Email, LinkPurpose, Uai};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// An account as the link code needs it.
+#[derive(Debug, Clone)]
+pub(crate) struct AccountRow {
+    pub id: i64,
+    pub email: String,
+    pub status: AccountStatus,
+    pub has_password: bool,
+}
+
+pub(crate) const ACCOUNT_COLUMNS: &str =
+    "a.id, a.email, a.status, CAST(CASE WHEN a.password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password";
+
+pub(crate) fn account_from_row(row: &sqlx::any::AnyRow) -> Result<AccountRow> {
+    let status: String = row.try_get("status")?;
+    Ok(AccountRow {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        status: AccountStatus::from_code(&status)
+            .ok_or_else(|| Error::Internal(format!("Statut de compte inconnu : {status}")))?,
+        has_password: row.try_get::<i64, _>("has_password")? != 0,
+    })
+}
+
+pub(crate) async fn find_account<'e, E>(executor: E, email: &Email) -> Result<Option<AccountRow>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.email_key = $1"
+    ))
+    .bind(email.key())
+    .fetch_optional(executor)
+    .await?;
+    row.as_ref().map(account_from_row).transpose()
+}
+
+/// What was recorded for one link.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkRequested {
+    pub request_id: String,
+    pub outbox_id: String,
+    pub email: String,
+    pub purpose: LinkPurpose,
+}
+
+pub(crate) fn unknown_address(email: &str) -> Error {
+    Error::not_found(format!(
+        "L'adresse {email} n'est pas dans la base : ajoutez-la avant d'envoyer un lien."
+    ))
+}
+
+pub(crate) fn disabled_account(email: &str) -> Error {
+    Error::forbidden(format!(
+        "Le compte {email} est désactivé : aucun lien ne lui est envoyé. Réactivez-le d'abord si nécessaire."
+    ))
+}
+
+/// Default purpose: initialisation while the account has no password, reset after.
+pub(crate) fn default_purpose(account: &AccountRow) -> LinkPurpose {
+    if account.has_password {
+        LinkPurpose::Reset
+    } else {
+        LinkPurpose::Init
+    }
+}
+
+/// Queues one link for one account. Refuses unknown addresses and disabled accounts.
+pub async fn request_link(
+    store: &Store,
+    email: &Email,
+    purpose: Option<LinkPurpose>,
+) -> Result<LinkRequested> {
+    let mut tx = store.begin_write().await?;
+    let account = find_account(&mut *tx, email)
+        .await?
+        .ok_or_else(|| unknown_address(email.as_str()))?;
+    if account.status == AccountStatus::Disabled {
+        return Err(disabled_account(&account.email));
+    }
+    let purpose = purpose.unwrap_or_else(|| default_purpose(&account));
+    let queued = enqueue(&mut tx, store, &account, purpose, None, store.now_ms()).await?;
+    tx.commit().await?;
+    Ok(queued)
+}
+
+/// Writes the request, its outbox row and the audit row, inside the caller's transaction.
+pub(crate) async fn enqueue(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    store: &Store,
+    account: &AccountRow,
+    purpose: LinkPurpose,
+    batch_id: Option<&str>,
+    now: i64,
+) -> Result<LinkRequested> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let outbox_id = uuid::Uuid::new_v4().to_string();
+    sqlx::query(
+        "INSERT INTO link_requests (id, account_id, purpose, requested_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&request_id)
+    .bind(account.id)
+    .bind(purpose.code())
+    .bind(store.agent())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO mail_outbox (id, link_request_id, recipient, state, attempts, next_attempt_at, created_at, batch_id) \
+         VALUES ($1, $2, $3, 'queued', 0, $4, $4, $5)",
+    )
+    .bind(&outbox_id)
+    .bind(&request_id)
+    .bind(&account.email)
+    .bind(now)
+    .bind(batch_id)
+    .execute(&mut **tx)
+    .await?;
+    let after =
+        serde_json::json!({ "request": request_id, "purpose": purpose.code(), "batch": batch_id });
+    sqlx::query("INSERT INTO audit_log (at, agent, action, target, after) VALUES ($1, $2, 'link.request', $3, $4)")
+        .bind(now)
+        .bind(store.agent())
+        .bind(&account.email)
+        .bind(after.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(LinkRequested {
+        request_id,
+        outbox_id,
+        email: account.email.clone(),
+        purpose,
+    })
+}
+
+/// The accounts a bulk dispatch goes to.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    Emails(Vec<Email>),
+    /// Every account attached to this establishment.
+    Uai(Uai),
+}
+
+/// A selected address and what was found for it.
+pub(crate) struct Target {
+    pub shown: String,
+    pub account: Option<AccountRow>,
+}
+
+pub(crate) async fn resolve(store: &Store, selection: &Selection) -> Result<Vec<Target>> {
+    match selection {
+        Selection::Uai(uai) => {
+            let known: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM establishments WHERE uai = $1")
+                    .bind(uai.as_str())
+                    .fetch_optional(store.pool())
+                    .await?;
+            if known.is_none() {
+                return Err(Error::not_found(format!(
+                    "L'établissement {uai} n'est pas dans la base."
+                )));
+            }
+            let rows = sqlx::query(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts a JOIN memberships m ON m.account_id = a.id \
+                 JOIN establishments e ON e.id = m.establishment_id WHERE e.uai = $1 ORDER BY a.email_key"
+            ))
+            .bind(uai.as_str())
+            .fetch_all(store.pool())
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    account_from_row(r).map(|a| Target {
+                        shown: a.email.clone(),
+                        account: Some(a),
+                    })
+                })
+                .collect()
+        }
+        Selection::Emails(emails) => {
+            let mut seen = std::collections::HashSet::new();
+            let unique: Vec<&Email> = emails.iter().filter(|e| seen.insert(e.key())).collect();
+            let mut found = std::collections::HashMap::new();
+            // Bounded IN lists: SQLite's default limit of bound parameters is 32 766.
+            for chunk in unique.chunks(500) {
+                let placeholders: Vec<String> =
+                    (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "SELECT {ACCOUNT_COLUMNS}, a.email_key FROM accounts a WHERE a.email_key IN ({})",
+                    placeholders.join(", ")
+                );
+                let mut q = sqlx::query(&sql);
+                for e in chunk {
+                    q = q.bind(e.key());
+                }
+                for row in q.fetch_all(store.pool()).await? {
+                    let key: String = row.try_get("email_key")?;
+                    found.insert(key, account_from_row(&row)?);
+                }
+            }
+            Ok(unique
+                .into_iter()
+                .map(|e| Target {
+                    shown: e.as_str().to_string(),
+                    account: found.remove(&e.key()),
+                })
+                .collect())
+        }
+    }
+}

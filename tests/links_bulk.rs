@@ -1,0 +1,403 @@
+//! Bulk dispatch and the outbox against a real SMTP server: an outage keeps every
+//! request queued and nothing is sent twice once the relay is back; a 5xx fails
+//! one address and not the others; a crash after the relay accepted a mail
+//! re-sends it with the same Message-ID and only the new link works.
+
+mod common;
+#[path = "support/fixtures.rs"]
+mod fixtures;
+#[path = "support/smtp.rs"]
+mod smtp;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use common::{TestDb, BOTH};
+use fixtures::*;
+use siec_accounts::domain::{Email, Uai};
+use siec_accounts::links::{self, BulkProgress, LinkState, Selection, LINK_REFUSED};
+use siec_accounts::mail::TransportConfig;
+use siec_accounts::outbox::{self, CancelToken};
+use smtp::SmtpServer;
+
+const GOOD: &str = "Examens-2026@SIEC";
+
+fn by_message_id(server: &SmtpServer) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for m in server.messages() {
+        *seen.entry(m.message_id).or_insert(0) += 1;
+    }
+    seen
+}
+
+#[tokio::test]
+async fn relay_down_during_a_bulk_keeps_everything_queued_then_delivers_each_once() {
+    for kind in BOTH {
+        let db = TestDb::new(kind).await;
+        let mut server = SmtpServer::start();
+        let (store, clock) = manual_clock(&db.store, 1_800_000_000_000);
+        let est = establishment(&store, "0301674G", "Collège Jean-Moulin").await;
+        for i in 0..30 {
+            account(
+                &store,
+                &format!("agent{i:02}@ac-montpellier.fr"),
+                "pending",
+                Some(est),
+            )
+            .await;
+        }
+        account(&store, "desactive@ac-montpellier.fr", "disabled", Some(est)).await;
+        let worker = smtp_worker(&store, server.port);
+        server.kill();
+
+        let seen = Mutex::new(Vec::<BulkProgress>::new());
+        let uai = Selection::Uai(Uai::parse("0301674G").unwrap());
+        let summary = links::send_bulk(
+            &worker,
+            &uai,
+            None,
+            &|p| seen.lock().unwrap().push(p),
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.total, 30, "{kind:?}");
+        assert_eq!(summary.sent, 0);
+        assert_eq!(summary.queued, 30);
+        assert!(summary.failed.is_empty());
+        assert_eq!(summary.skipped.len(), 1);
+        assert_eq!(summary.skipped[0].email, "desactive@ac-montpellier.fr");
+        assert_eq!(summary.skipped[0].reason, "compte désactivé");
+        let last = *seen.lock().unwrap().last().unwrap();
+        assert_eq!(
+            last,
+            BulkProgress {
+                done: 0,
+                total: 30,
+                failed: 0,
+                skipped: 1
+            }
+        );
+        let view = links::last_link(&store, &Email::parse("agent07@ac-montpellier.fr").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(view.state, LinkState::Queued);
+        assert!(
+            view.reason.as_deref().unwrap().contains("injoignable"),
+            "{:?}",
+            view.reason
+        );
+        assert!(
+            view.next_attempt_at.unwrap() > store.now_ms(),
+            "retried later, with back-off"
+        );
+        // Not due yet: a run now sends nothing, and does not hammer the relay.
+        let r = worker
+            .deliver_due(&CancelToken::new(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((r.sent, r.failed), (0, 0));
+
+        server.restart();
+        clock.advance_ms(worker.config().backoff_ms(1));
+        let r = worker
+            .deliver_due(&CancelToken::new(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(r.sent, 30, "{kind:?}");
+        let again = worker
+            .deliver_due(&CancelToken::new(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(again.sent, 0);
+        let ids = by_message_id(&server);
+        assert_eq!(ids.len(), 30, "{kind:?}");
+        assert!(ids.values().all(|n| *n == 1), "{ids:?}");
+        let c = outbox::counts(&store, Some(&summary.batch_id))
+            .await
+            .unwrap();
+        assert_eq!((c.sent, c.queued, c.failed), (30, 0, 0));
+        // Every link in those mails works.
+        let m = &server.messages()[3];
+        links::redeem(&store, &m.token(), secret(GOOD), secret(GOOD))
+            .await
+            .unwrap();
+        // Closes the pool on this runtime (connections being returned need it).
+        db.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_5xx_fails_that_address_only_with_the_servers_reason() {
+    for kind in BOTH {
+        let db = TestDb::new(kind).await;
+        let server = SmtpServer::start();
+        let store = &db.store;
+        let mut emails = Vec::new();
+        for e in [
+            "premier@ac-lille.fr",
+            "rejet@ac-lille.fr",
+            "dernier@ac-lille.fr",
+        ] {
+            emails.push(account(store, e, "active", None).await);
+        }
+        emails.push(Email::parse("absent@ac-lille.fr").unwrap());
+        let worker = smtp_worker(store, server.port);
+        let progress = Mutex::new(BulkProgress::default());
+        let summary = links::send_bulk(
+            &worker,
+            &Selection::Emails(emails.clone()),
+            None,
+            &|p| *progress.lock().unwrap() = p,
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.sent, 2, "{kind:?}");
+        assert_eq!(summary.failed.len(), 1);
+        assert_eq!(summary.failed[0].email, "rejet@ac-lille.fr");
+        let reason = &summary.failed[0].reason;
+        assert!(
+            reason.contains("550") && reason.contains("destinataire inconnu"),
+            "{reason}"
+        );
+        assert_eq!(summary.skipped.len(), 1);
+        assert_eq!(summary.skipped[0].reason, "adresse absente de la base");
+        assert_eq!(
+            *progress.lock().unwrap(),
+            BulkProgress {
+                done: 3,
+                total: 3,
+                failed: 1,
+                skipped: 1
+            }
+        );
+        let mut to: Vec<String> = server.messages().into_iter().map(|m| m.to).collect();
+        to.sort();
+        assert_eq!(to, vec!["dernier@ac-lille.fr", "premier@ac-lille.fr"]);
+        let v = links::last_link(store, &emails[1]).await.unwrap().unwrap();
+        assert_eq!(v.state, LinkState::Failed);
+        assert_eq!(v.reason.as_deref(), Some(reason.as_str()));
+        assert_eq!(v.attempts, 1, "a permanent failure is not retried");
+
+        // Retrying the failures sends them again (and this one fails again).
+        assert_eq!(
+            links::retry_failed(store, &summary.batch_id).await.unwrap(),
+            1
+        );
+        let r = worker
+            .deliver_due(&CancelToken::new(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!((r.sent, r.failed), (0, 1));
+        assert_eq!(server.messages().len(), 2);
+        // Closes the pool on this runtime (connections being returned need it).
+        db.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_crash_after_the_relay_accepted_resends_with_the_same_message_id_and_kills_the_first_link(
+) {
+    for kind in BOTH {
+        let db = TestDb::new(kind).await;
+        let server = SmtpServer::start();
+        let (store, clock) = manual_clock(&db.store, 1_800_000_000_000);
+        let email = account(&store, "reprise@ac-nantes.fr", "pending", None).await;
+        let req = links::request_link(&store, &email, None).await.unwrap();
+        let worker = smtp_worker(&store, server.port);
+        worker
+            .deliver_due(&CancelToken::new(), &|_| {})
+            .await
+            .unwrap();
+        // As if the worker died between the relay's 250 and the commit of `sent`.
+        sqlx::query("UPDATE mail_outbox SET state = 'sending', locked_until = $1, sent_at = NULL WHERE id = $2")
+            .bind(store.now_ms() + worker.config().lease_ms)
+            .bind(&req.outbox_id)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        // Still leased: nobody else takes it.
+        assert_eq!(
+            worker
+                .deliver_due(&CancelToken::new(), &|_| {})
+                .await
+                .unwrap()
+                .sent,
+            0
+        );
+        clock.advance_ms(worker.config().lease_ms);
+        assert_eq!(
+            worker
+                .deliver_due(&CancelToken::new(), &|_| {})
+                .await
+                .unwrap()
+                .sent,
+            1,
+            "{kind:?}"
+        );
+        let mails = server.messages();
+        assert_eq!(mails.len(), 2);
+        assert_eq!(mails[0].message_id, mails[1].message_id);
+        let tokens: Vec<String> = mails.iter().map(|m| m.token()).collect();
+        assert_ne!(tokens[0], tokens[1]);
+        // Only the hash of the second token is stored: the first copy's link is dead.
+        let (stored,): (String,) =
+            sqlx::query_as("SELECT token_hash FROM link_requests WHERE id = $1")
+                .bind(&req.request_id)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        let hash = |t: &str| links::Token::parse(t).unwrap().hash().as_str().to_string();
+        let fresh: Vec<&String> = tokens.iter().filter(|t| hash(t) == stored).collect();
+        let stale: Vec<&String> = tokens.iter().filter(|t| hash(t) != stored).collect();
+        assert_eq!((fresh.len(), stale.len()), (1, 1), "{kind:?}");
+        let e = links::redeem(&store, stale[0], secret(GOOD), secret(GOOD))
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), LINK_REFUSED);
+        links::redeem(&store, fresh[0], secret(GOOD), secret(GOOD))
+            .await
+            .unwrap();
+        assert_eq!(status(&store, &email).await.0, "active");
+        // Closes the pool on this runtime (connections being returned need it).
+        db.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn cancelling_a_bulk_stops_what_has_not_left_and_it_can_be_retried() {
+    for kind in BOTH {
+        let db = TestDb::new(kind).await;
+        let server = SmtpServer::start();
+        let store = &db.store;
+        let mut emails = Vec::new();
+        for i in 0..20 {
+            emails.push(
+                account(
+                    store,
+                    &format!("annule{i:02}@ac-rennes.fr"),
+                    "pending",
+                    None,
+                )
+                .await,
+            );
+        }
+        let worker = smtp_worker(store, server.port);
+        let cancel = CancelToken::new();
+        // Cancelled as soon as the first progress report arrives (before delivery).
+        let summary = links::send_bulk(
+            &worker,
+            &Selection::Emails(emails),
+            None,
+            &|_| cancel.cancel(),
+            &cancel,
+        )
+        .await
+        .unwrap();
+        assert!(summary.cancelled);
+        assert_eq!(summary.sent, 0, "{kind:?}");
+        assert_eq!(server.messages().len(), 0);
+        // Nothing enqueued after cancellation: the request rows stop at the first chunk or before.
+        let n = links::retry_failed(store, &summary.batch_id).await.unwrap();
+        assert_eq!(n as usize, summary.failed.len());
+        worker
+            .deliver_due(&CancelToken::new(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(server.messages().len(), n as usize);
+        // Closes the pool on this runtime (connections being returned need it).
+        db.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn without_a_relay_mails_are_eml_files_named_after_the_outbox_row() {
+    for kind in BOTH {
+        let db = TestDb::new(kind).await;
+        let store = &db.store;
+        let dir =
+            std::env::temp_dir().join(format!("siec-outbox-{}", uuid::Uuid::new_v4().simple()));
+        let email = account(store, "fichier@ac-dijon.fr", "pending", None).await;
+        let req = links::request_link(store, &email, None).await.unwrap();
+        let worker = worker_for(store, TransportConfig::Files { dir: dir.clone() });
+        worker
+            .deliver_due(&CancelToken::new(), &|_| {})
+            .await
+            .unwrap();
+        assert!(
+            dir.join(format!("{}.eml", req.outbox_id)).exists(),
+            "{kind:?}"
+        );
+        let mails = smtp::dump(&dir);
+        assert_eq!(mails.len(), 1);
+        assert_eq!(
+            mails[0].subject,
+            "Portail d'authentification - Initialisation de mot de passe"
+        );
+        links::redeem(store, &mails[0].token(), secret(GOOD), secret(GOOD))
+            .await
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        // Closes the pool on this runtime (connections being returned need it).
+        db.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn smtp_auth_is_used_when_configured() {
+    for kind in BOTH {
+        let db = TestDb::new(kind).await;
+        let server = SmtpServer::start_with_auth("siec", "relais-secret");
+        let store = &db.store;
+        let a = account(store, "auth.ok@ac-paris.fr", "pending", None).await;
+        links::request_link(store, &a, None).await.unwrap();
+        // Without credentials the relay refuses (530): a permanent failure with its words.
+        smtp_worker(store, server.port)
+            .deliver_due(&CancelToken::new(), &|_| {})
+            .await
+            .unwrap();
+        let v = links::last_link(store, &a).await.unwrap().unwrap();
+        assert_eq!(v.state, LinkState::Failed, "{kind:?}");
+        assert!(
+            v.reason.as_deref().unwrap().contains("530"),
+            "{:?}",
+            v.reason
+        );
+
+        links::request_link(store, &a, None).await.unwrap();
+        let mut cfg = smtp_config(server.port);
+        cfg.user = Some("siec".into());
+        cfg.password = Some(secret("relais-secret"));
+        assert!(!format!("{cfg:?}").contains("relais-secret"));
+        worker_for(store, TransportConfig::Smtp(cfg))
+            .deliver_due(&CancelToken::new(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(
+            links::last_link(store, &a).await.unwrap().unwrap().state,
+            LinkState::Sent
+        );
+        assert_eq!(server.messages().len(), 1);
+        // Closes the pool on this runtime (connections being returned need it).
+        db.store.close().await;
+    }
+}
+
+#[test]
+fn plain_smtp_is_refused_for_a_remote_relay() {
+    let mut cfg = smtp_config(25);
+    cfg.host = "relais.ac-paris.fr".into();
+    let e = siec_accounts::mail::Transport::new(&TransportConfig::Smtp(cfg)).unwrap_err();
+    assert!(e.to_string().contains("starttls ou tls"), "{e}");
+}
+
+#[test]
+fn back_off_doubles_up_to_its_cap() {
+    let c = siec_accounts::outbox::WorkerConfig::default();
+    assert_eq!(c.backoff_ms(1), 30_000);
+    assert_eq!(c.backoff_ms(2), 60_000);
+    assert_eq!(c.backoff_ms(3), 120_000);
+    assert_eq!(c.backoff_ms(12), 30 * 60_000);
+}

@@ -1,0 +1,140 @@
+//! A real SMTP server per test: `tests/support/smtp_server.py` (aiosmtpd) on a free
+//! port, storing each message in a Maildir. Kill it to simulate an outage,
+//! start it again on the same port.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const PYTHON: &str = "/usr/bin/python3";
+
+pub fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py")
+}
+
+pub struct SmtpServer {
+    pub port: u16,
+    pub maildir: PathBuf,
+    auth: Option<String>,
+    child: Option<Child>,
+}
+
+/// A message as Python's email package reads it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Received {
+    pub message_id: String,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub date: String,
+    pub auto_submitted: String,
+    pub content_type: String,
+    pub plain: Option<String>,
+    pub plain_charset: Option<String>,
+    pub html: Option<String>,
+    pub raw: String,
+}
+
+impl Received {
+    /// The token of the link in the plain-text body.
+    pub fn token(&self) -> String {
+        let body = self.plain.as_deref().expect("plain text part");
+        let at = body
+            .find("/reset-password/reset/")
+            .expect("link in the body")
+            + "/reset-password/reset/".len();
+        body[at..at + 40].to_string()
+    }
+}
+
+impl SmtpServer {
+    pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    pub fn start_with_auth(user: &str, password: &str) -> Self {
+        Self::start_with(Some(format!("{user}:{password}")))
+    }
+
+    fn start_with(auth: Option<String>) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let maildir =
+            std::env::temp_dir().join(format!("siec-maildir-{}", uuid::Uuid::new_v4().simple()));
+        let mut s = Self {
+            port,
+            maildir,
+            auth,
+            child: None,
+        };
+        s.restart();
+        s
+    }
+
+    /// Starts (again) on the same port and Maildir.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let mut cmd = Command::new(PYTHON);
+        cmd.arg(script())
+            .args(["serve", "--port", &self.port.to_string(), "--maildir"])
+            .arg(&self.maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(a) = &self.auth {
+            cmd.args(["--auth", a]);
+        }
+        self.child = Some(cmd.spawn().expect("start smtp_server.py"));
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the SMTP server did not start on port {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Outage: the process dies, the port refuses connections.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn messages(&self) -> Vec<Received> {
+        dump(&self.maildir)
+    }
+}
+
+/// Parses the messages of a Maildir or of a folder of `.eml` files.
+pub fn dump(dir: &std::path::Path) -> Vec<Received> {
+    if !dir.exists() {
+        return Vec::new();
+    }
+    let out = Command::new(PYTHON)
+        .arg(script())
+        .arg("dump")
+        .arg(dir)
+        .output()
+        .expect("dump");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON from dump")
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.maildir);
+    }
+}
