@@ -8,7 +8,6 @@
 //! Debian's python3-aiosmtpd. Prints a Markdown table for docs/BENCHMARKS.md.
 
 #[path = "../tests/support/smtp.rs"]
-#[allow(dead_code)]
 mod smtp;
 
 use std::time::{Duration, Instant};
@@ -169,14 +168,12 @@ async fn raw_blast(port: u16, n: usize, message: &[u8]) {
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
     async fn reply(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> String {
-        let mut last = String::new();
+        // Multi-line replies have a '-' after the code on every line but the last.
         loop {
             let mut line = String::new();
             r.read_line(&mut line).await.unwrap();
-            let done = line.as_bytes().get(3) != Some(&b'-');
-            last = line;
-            if done {
-                return last;
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return line;
             }
         }
     }
