@@ -238,11 +238,12 @@ async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Res
     );
     let cancel = CancelToken::new();
     let c2 = cancel.clone();
-    let _ = tokio::spawn(async move {
+    // Ctrl-C stops the bulk between two messages; what has not left stays retryable.
+    drop(tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             c2.cancel();
         }
-    });
+    }));
     let summary = links::send_bulk(
         &w,
         &selection,

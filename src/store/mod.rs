@@ -81,9 +81,11 @@ impl Store {
         let backend = match parsed.scheme() {
             "postgres" | "postgresql" => Backend::Postgres,
             "sqlite" => Backend::Sqlite,
-            other => return Err(Error::invalid(format!(
+            other => {
+                return Err(Error::invalid(format!(
                 "Type de base « {other} » non pris en charge : utilisez postgres://… ou sqlite://…"
-            ))),
+            )))
+            }
         };
         let display = {
             let mut shown = parsed.clone();
