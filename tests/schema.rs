@@ -11,37 +11,15 @@ use siec_accounts::ErrorKind;
 async fn migrations_apply_from_empty_on_both_backends() {
     for kind in BOTH {
         let db = TestDb::empty(kind).await;
-        assert!(
-            matches!(
-                db.store.refresh_schema_state().await.unwrap(),
-                SchemaState::Behind { database: 0, .. }
-            ),
-            "{kind:?}"
-        );
+        assert!(matches!(db.store.refresh_schema_state().await.unwrap(), SchemaState::Behind { database: 0, .. }), "{kind:?}");
         let err = db.store.ensure_writable().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unavailable, "{kind:?}");
         let state = db.store.migrate().await.unwrap();
-        assert_eq!(
-            state,
-            SchemaState::Current {
-                version: db.store.app_schema_version()
-            },
-            "{kind:?}"
-        );
+        assert_eq!(state, SchemaState::Current { version: db.store.app_schema_version() }, "{kind:?}");
         // A second run is a no-op.
         db.store.migrate().await.unwrap();
-        for table in [
-            "establishments",
-            "accounts",
-            "memberships",
-            "link_requests",
-            "mail_outbox",
-            "audit_log",
-        ] {
-            let n: (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
-                .fetch_one(db.store.pool())
-                .await
-                .unwrap();
+        for table in ["establishments", "accounts", "memberships", "link_requests", "mail_outbox", "audit_log"] {
+            let n: (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(db.store.pool()).await.unwrap();
             assert_eq!(n.0, 0, "{kind:?} {table}");
         }
     }
@@ -64,10 +42,7 @@ async fn database_refuses_a_second_principal() {
             .execute(pool).await;
         let err = siec_accounts::Error::from(second.unwrap_err());
         assert_eq!(err.kind(), ErrorKind::Conflict, "{kind:?}: {err}");
-        assert_eq!(
-            err.to_string(),
-            "Cet établissement a déjà un compte principal."
-        );
+        assert_eq!(err.to_string(), "Cet établissement a déjà un compte principal.");
         // A member is fine.
         sqlx::query("INSERT INTO memberships (account_id, establishment_id, role, created_at) VALUES (2, 1, 'member', 0)")
             .execute(pool).await.unwrap();
@@ -78,15 +53,9 @@ async fn database_refuses_a_second_principal() {
 async fn an_older_app_refuses_to_write_to_a_newer_database() {
     for kind in BOTH {
         let db = TestDb::new(kind).await;
-        sqlx::query("UPDATE schema_version SET version = 999")
-            .execute(db.store.pool())
-            .await
-            .unwrap();
+        sqlx::query("UPDATE schema_version SET version = 999").execute(db.store.pool()).await.unwrap();
         let store = db.reconnect("agent.test").await;
-        assert!(matches!(
-            store.schema_state(),
-            SchemaState::Newer { database: 999, .. }
-        ));
+        assert!(matches!(store.schema_state(), SchemaState::Newer { database: 999, .. }));
         let err = store.ensure_writable().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Forbidden);
         assert!(err.to_string().contains("version plus récente"), "{err}");
@@ -101,30 +70,16 @@ async fn audit_rows_cannot_be_changed_or_deleted() {
     for kind in BOTH {
         let db = TestDb::new(kind).await;
         let pool = db.store.pool();
-        sqlx::query(
-            "INSERT INTO audit_log (at, agent, action, target) VALUES (1, 'x', 'test', 'cible')",
-        )
-        .execute(pool)
-        .await
-        .unwrap();
-        for sql in [
-            "UPDATE audit_log SET action = 'falsifié'",
-            "DELETE FROM audit_log",
-        ] {
+        sqlx::query("INSERT INTO audit_log (at, agent, action, target) VALUES (1, 'x', 'test', 'cible')").execute(pool).await.unwrap();
+        for sql in ["UPDATE audit_log SET action = 'falsifié'", "DELETE FROM audit_log"] {
             let err = siec_accounts::Error::from(sqlx::query(sql).execute(pool).await.unwrap_err());
             assert_eq!(err.kind(), ErrorKind::Forbidden, "{kind:?} {sql}: {err}");
         }
-        let (action,): (String,) = sqlx::query_as("SELECT action FROM audit_log")
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        let (action,): (String,) = sqlx::query_as("SELECT action FROM audit_log").fetch_one(pool).await.unwrap();
         assert_eq!(action, "test");
         if kind == Kind::Postgres {
             // The author is the database login, whatever the client wrote.
-            let (agent,): (String,) = sqlx::query_as("SELECT agent FROM audit_log")
-                .fetch_one(pool)
-                .await
-                .unwrap();
+            let (agent,): (String,) = sqlx::query_as("SELECT agent FROM audit_log").fetch_one(pool).await.unwrap();
             assert_eq!(agent, "postgres");
         }
     }

@@ -206,12 +206,11 @@ async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Res
             let view = links::link(store, &req.request_id)
                 .await?
                 .expect("just written");
-            let mut text = format!(
-                "Lien de {} pour {} : {}",
-                req.purpose.label(),
-                req.email,
-                view.state.label()
-            );
+            let kind = match req.purpose {
+                LinkPurpose::Init => "Lien d'initialisation",
+                LinkPurpose::Reset => "Lien de réinitialisation",
+            };
+            let mut text = format!("{kind} pour {} : {}", req.email, view.state.label());
             if let Some(r) = &view.reason {
                 text.push_str(&format!(" ({r})"));
             }

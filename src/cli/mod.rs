@@ -16,11 +16,7 @@ use siec_accounts::{Error, Result};
 pub use output::Output;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "siec-accounts",
-    version,
-    about = "Comptes SIEC : gestion des comptes du portail d'authentification du SIEC"
-)]
+#[command(name = "siec-accounts", version, about = "Comptes SIEC : gestion des comptes du portail d'authentification du SIEC")]
 pub struct Cli {
     /// Remplace une valeur de configuration (clé=valeur, par exemple smtp.host=relais.fr).
     #[arg(short = 's', long = "set", value_name = "CLÉ=VALEUR", global = true)]
@@ -79,10 +75,7 @@ pub enum ConfigCommand {
 pub fn run() -> i32 {
     let cli = Cli::parse();
     let out = Output::new(cli.json);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match runtime.block_on(dispatch(cli, &out)) {
         Ok(()) => 0,
         Err(e) => {
@@ -95,11 +88,9 @@ pub fn run() -> i32 {
 fn flags(cli: &Cli) -> Result<Vec<(String, String)>> {
     let mut flags = Vec::new();
     for s in &cli.set {
-        let (k, v) = s.split_once('=').ok_or_else(|| {
-            Error::invalid(format!(
-                "Option --set « {s} » : la forme attendue est clé=valeur."
-            ))
-        })?;
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| Error::invalid(format!("Option --set « {s} » : la forme attendue est clé=valeur.")))?;
         flags.push((k.trim().to_string(), v.to_string()));
     }
     if let Some(url) = &cli.database_url {
@@ -134,29 +125,17 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
 async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
     match &cli.command {
         Command::Links(command) => links::dispatch(&cli, command, out).await,
-        Command::Uai {
-            command: UaiCommand::Check { uai },
-        } => {
+        Command::Uai { command: UaiCommand::Check { uai } } => {
             let uai = Uai::parse(uai)?;
-            out.line(
-                &format!("Code UAI {uai} valide."),
-                &serde_json::json!({ "uai": uai }),
-            );
+            out.line(&format!("Code UAI {uai} valide."), &serde_json::json!({ "uai": uai }));
             Ok(())
         }
-        Command::Password {
-            command: PasswordCommand::Check { password },
-        } => {
+        Command::Password { command: PasswordCommand::Check { password } } => {
             Password::parse(SecretString::from(password.clone()))?;
-            out.line(
-                "Le mot de passe respecte la politique du portail.",
-                &serde_json::json!({ "valid": true }),
-            );
+            out.line("Le mot de passe respecte la politique du portail.", &serde_json::json!({ "valid": true }));
             Ok(())
         }
-        Command::Config {
-            command: ConfigCommand::Show,
-        } => {
+        Command::Config { command: ConfigCommand::Show } => {
             let s = settings(&cli)?;
             out.config(&s);
             Ok(())
@@ -165,19 +144,12 @@ async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
             let s = settings(&cli)?;
             let store = Store::connect(
                 s.database_url(),
-                StoreOptions {
-                    agent: Some(s.agent_name().into()),
-                    ..Default::default()
-                },
+                StoreOptions { agent: Some(s.agent_name().into()), ..Default::default() },
             )
             .await?;
             let state = store.migrate().await?;
             out.line(
-                &format!(
-                    "Schéma de {} à jour (version {}).",
-                    store.url_for_display(),
-                    store.app_schema_version()
-                ),
+                &format!("Schéma de {} à jour (version {}).", store.url_for_display(), store.app_schema_version()),
                 &serde_json::json!({ "schema": state }),
             );
             Ok(())

@@ -25,18 +25,12 @@ impl Output {
     }
 
     pub fn json(&self, value: &impl serde::Serialize) {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).unwrap_or_default()
-        );
+        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
     }
 
     pub fn error(&self, e: &Error) {
         if self.json {
-            eprintln!(
-                "{}",
-                serde_json::json!({ "error": e.kind(), "message": e.to_string() })
-            );
+            eprintln!("{}", serde_json::json!({ "error": e.kind(), "message": e.to_string() }));
         } else {
             eprintln!("Erreur : {e}");
         }
@@ -48,17 +42,10 @@ impl Output {
             self.json(&serde_json::json!({ "config_file": s.paths.config_file, "data_dir": s.paths.data_dir, "settings": rows }));
             return;
         }
-        println!(
-            "Fichier de configuration : {}",
-            s.paths.config_file.display()
-        );
+        println!("Fichier de configuration : {}", s.paths.config_file.display());
         println!("Dossier des données : {}", s.paths.data_dir.display());
         for setting in s.settings() {
-            let value = if setting.value.is_empty() {
-                "(vide)"
-            } else {
-                setting.value.as_str()
-            };
+            let value = if setting.value.is_empty() { "(vide)" } else { setting.value.as_str() };
             println!("{:<30} = {:<45} ({})", setting.key, value, setting.source);
         }
     }

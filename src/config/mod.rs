@@ -17,45 +17,18 @@ pub const DEFAULT_SENDER: &str = "SIEC - Maison des examens <ne-pas-repondre@sie
 
 /// Every key the configuration knows, as `section.key`, with its help text.
 pub const KEYS: &[(&str, &str)] = &[
-    (
-        "database.url",
-        "adresse de la base (postgres://… ou sqlite://…), sans mot de passe",
-    ),
-    (
-        "database.ca_file",
-        "certificat de l'autorité (PostgreSQL en TLS)",
-    ),
-    (
-        "agent.name",
-        "nom de l'agent inscrit au journal (base locale)",
-    ),
+    ("database.url", "adresse de la base (postgres://… ou sqlite://…), sans mot de passe"),
+    ("database.ca_file", "certificat de l'autorité (PostgreSQL en TLS)"),
+    ("agent.name", "nom de l'agent inscrit au journal (base locale)"),
     ("portal.url", "adresse du portail d'authentification"),
-    (
-        "portal.link_lifetime_minutes",
-        "durée de validité des liens, en minutes",
-    ),
+    ("portal.link_lifetime_minutes", "durée de validité des liens, en minutes"),
     ("mail.sender", "expéditeur des messages"),
-    (
-        "mail.outbox_dir",
-        "dossier des messages .eml quand aucun relais SMTP n'est configuré",
-    ),
-    (
-        "mail.rate_per_second",
-        "débit maximal d'envoi vers le relais",
-    ),
-    (
-        "smtp.host",
-        "relais SMTP (vide : messages écrits dans un dossier)",
-    ),
+    ("mail.outbox_dir", "dossier des messages .eml quand aucun relais SMTP n'est configuré"),
+    ("mail.rate_per_second", "débit maximal d'envoi vers le relais"),
+    ("smtp.host", "relais SMTP (vide : messages écrits dans un dossier)"),
     ("smtp.port", "port du relais SMTP"),
-    (
-        "smtp.user",
-        "identifiant SMTP (le mot de passe est dans le trousseau)",
-    ),
-    (
-        "smtp.tls",
-        "starttls, tls ou none (none : seulement pour localhost)",
-    ),
+    ("smtp.user", "identifiant SMTP (le mot de passe est dans le trousseau)"),
+    ("smtp.tls", "starttls, tls ou none (none : seulement pour localhost)"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -107,20 +80,12 @@ impl Settings {
         Self::load_from(paths, &env, flags)
     }
 
-    pub fn load_from(
-        paths: Paths,
-        env: &[(String, String)],
-        flags: &[(String, String)],
-    ) -> Result<Self> {
+    pub fn load_from(paths: Paths, env: &[(String, String)], flags: &[(String, String)]) -> Result<Self> {
         let mut values = BTreeMap::new();
         for (key, _) in KEYS {
             values.insert(
                 *key,
-                Setting {
-                    key,
-                    value: paths.default_for(key),
-                    source: Source::Default,
-                },
+                Setting { key, value: paths.default_for(key), source: Source::Default },
             );
         }
         if paths.config_file.exists() {
@@ -145,9 +110,7 @@ impl Settings {
             }
         }
         for (key, value) in flags {
-            let setting = values
-                .get_mut(key.as_str())
-                .ok_or_else(|| unknown_key(key))?;
+            let setting = values.get_mut(key.as_str()).ok_or_else(|| unknown_key(key))?;
             setting.value = value.clone();
             setting.source = Source::Flag;
         }
@@ -171,10 +134,7 @@ impl Settings {
         self.smtp_port()?;
         self.smtp_tls()?;
         url::Url::parse(self.portal_url()).map_err(|e| {
-            Error::invalid(format!(
-                "Adresse du portail « {} » incorrecte : {e}",
-                self.portal_url()
-            ))
+            Error::invalid(format!("Adresse du portail « {} » incorrecte : {e}", self.portal_url()))
         })?;
         Ok(())
     }
@@ -221,10 +181,7 @@ impl Settings {
     pub fn smtp_port(&self) -> Result<u16> {
         let v = self.get("smtp.port");
         v.trim().parse().map_err(|_| {
-            Error::invalid(format!(
-                "smtp.port : « {v} » n'est pas un numéro de port ({}).",
-                self.values["smtp.port"].source
-            ))
+            Error::invalid(format!("smtp.port : « {v} » n'est pas un numéro de port ({}).", self.values["smtp.port"].source))
         })
     }
     pub fn smtp_tls(&self) -> Result<SmtpTls> {
@@ -267,10 +224,7 @@ impl Settings {
         if let Some(dir) = self.paths.config_file.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(
-            &self.paths.config_file,
-            toml::to_string(&doc).unwrap_or_default(),
-        )?;
+        std::fs::write(&self.paths.config_file, toml::to_string(&doc).unwrap_or_default())?;
         Ok(())
     }
 }
@@ -363,15 +317,8 @@ mod tests {
     fn defaults_file_env_flag_in_order() {
         let dir = tempdir();
         let p = paths(&dir);
-        std::fs::write(
-            &p.config_file,
-            "[portal]\nurl = \"https://file.example.fr\"\nlink_lifetime_minutes = 30\n",
-        )
-        .unwrap();
-        let env = vec![(
-            "SIEC_PORTAL_LINK_LIFETIME_MINUTES".to_string(),
-            "45".to_string(),
-        )];
+        std::fs::write(&p.config_file, "[portal]\nurl = \"https://file.example.fr\"\nlink_lifetime_minutes = 30\n").unwrap();
+        let env = vec![("SIEC_PORTAL_LINK_LIFETIME_MINUTES".to_string(), "45".to_string())];
         let flags = vec![("smtp.host".to_string(), "relais.ac-paris.fr".to_string())];
         let s = Settings::load_from(p.clone(), &env, &flags).unwrap();
         assert_eq!(s.portal_url(), "https://file.example.fr");
@@ -381,10 +328,7 @@ mod tests {
         assert!(s.database_url().starts_with("sqlite://"));
         let src: BTreeMap<_, _> = s.settings().map(|x| (x.key, x.source.clone())).collect();
         assert_eq!(src["portal.url"], Source::File(p.config_file.clone()));
-        assert_eq!(
-            src["portal.link_lifetime_minutes"],
-            Source::Env("SIEC_PORTAL_LINK_LIFETIME_MINUTES".into())
-        );
+        assert_eq!(src["portal.link_lifetime_minutes"], Source::Env("SIEC_PORTAL_LINK_LIFETIME_MINUTES".into()));
         assert_eq!(src["smtp.host"], Source::Flag);
         assert_eq!(src["mail.sender"], Source::Default);
     }
@@ -393,11 +337,7 @@ mod tests {
     fn malformed_file_names_the_line() {
         let dir = tempdir();
         let p = paths(&dir);
-        std::fs::write(
-            &p.config_file,
-            "[portal]\nurl = \"https://ok.fr\"\nlink_lifetime_minutes = = 3\n",
-        )
-        .unwrap();
+        std::fs::write(&p.config_file, "[portal]\nurl = \"https://ok.fr\"\nlink_lifetime_minutes = = 3\n").unwrap();
         let e = Settings::load_from(p, &[], &[]).unwrap_err().to_string();
         assert!(e.contains("ligne 3"), "{e}");
     }
@@ -414,17 +354,9 @@ mod tests {
     #[test]
     fn password_in_database_url_is_refused() {
         let dir = tempdir();
-        let env = vec![(
-            "SIEC_DATABASE_URL".to_string(),
-            "postgres://agent:secret@db/siec".to_string(),
-        )];
-        let e = Settings::load_from(paths(&dir), &env, &[])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("contient un mot de passe") && !e.contains("secret"),
-            "{e}"
-        );
+        let env = vec![("SIEC_DATABASE_URL".to_string(), "postgres://agent:secret@db/siec".to_string())];
+        let e = Settings::load_from(paths(&dir), &env, &[]).unwrap_err().to_string();
+        assert!(e.contains("contient un mot de passe") && !e.contains("secret"), "{e}");
     }
 
     #[test]

@@ -13,39 +13,26 @@ pub struct Paths {
 impl Paths {
     pub fn from_os() -> Self {
         let dirs = directories::ProjectDirs::from("fr", "education.siec", "comptes-siec");
-        let config_file = std::env::var_os("SIEC_CONFIG")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                dirs.as_ref()
-                    .map(|d| d.config_dir().join("comptes-siec.toml"))
-                    .unwrap_or_else(|| PathBuf::from("comptes-siec.toml"))
-            });
-        let data_dir = std::env::var_os("SIEC_DATA_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                dirs.as_ref()
-                    .map(|d| d.data_dir().to_path_buf())
-                    .unwrap_or_else(|| PathBuf::from("comptes-siec-data"))
-            });
-        Self {
-            config_file,
-            data_dir,
-        }
+        let config_file = std::env::var_os("SIEC_CONFIG").map(PathBuf::from).unwrap_or_else(|| {
+            dirs.as_ref()
+                .map(|d| d.config_dir().join("comptes-siec.toml"))
+                .unwrap_or_else(|| PathBuf::from("comptes-siec.toml"))
+        });
+        let data_dir = std::env::var_os("SIEC_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| {
+            dirs.as_ref()
+                .map(|d| d.data_dir().to_path_buf())
+                .unwrap_or_else(|| PathBuf::from("comptes-siec-data"))
+        });
+        Self { config_file, data_dir }
     }
 
     /// Everything under one folder.
     pub fn in_dir(dir: &Path) -> Self {
-        Self {
-            config_file: dir.join("comptes-siec.toml"),
-            data_dir: dir.join("data"),
-        }
+        Self { config_file: dir.join("comptes-siec.toml"), data_dir: dir.join("data") }
     }
 
     pub fn default_database_url(&self) -> String {
-        format!(
-            "sqlite://{}",
-            self.data_dir.join("comptes-siec.sqlite").display()
-        )
+        format!("sqlite://{}", self.data_dir.join("comptes-siec.sqlite").display())
     }
 
     pub(super) fn default_for(&self, key: &str) -> String {

@@ -16,9 +16,7 @@ pub enum EmailError {
     At(String),
     #[error("L'adresse e-mail « {0} » n'a rien avant le « @ ».")]
     NoLocalPart(String),
-    #[error(
-        "Le domaine de l'adresse e-mail « {0} » est incorrect (exemple attendu : nom@ac-paris.fr)."
-    )]
+    #[error("Le domaine de l'adresse e-mail « {0} » est incorrect (exemple attendu : nom@ac-paris.fr).")]
     Domain(String),
     #[error("L'adresse e-mail « {0} » contient des caractères non autorisés (espaces, accents ou symboles).")]
     Characters(String),
@@ -60,9 +58,7 @@ impl Email {
                     && !l.ends_with('-')
                     && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             })
-            && labels
-                .last()
-                .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+            && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
         if !domain_ok {
             return Err(EmailError::Domain(s.to_string()));
         }

@@ -37,10 +37,7 @@ mod tests {
 
     #[test]
     fn folding_removes_accents_case_and_hyphens() {
-        assert_eq!(
-            fold_for_search("Lycée Louis-le-Grand"),
-            "lycee louis le grand"
-        );
+        assert_eq!(fold_for_search("Lycée Louis-le-Grand"), "lycee louis le grand");
         assert_eq!(fold_for_search("  ÉCOLE   Cœur "), "ecole coeur");
         assert_eq!(fold_for_search("Saint-Étienne"), "saint etienne");
     }

@@ -129,11 +129,7 @@ mod tests {
             ("Abcdefghijk1", PasswordRule::Special),
             ("Abcdefghijk1#", PasswordRule::Special),
         ] {
-            assert_eq!(
-                check(input).unwrap_err(),
-                PasswordError::Policy(vec![rule]),
-                "{input}"
-            );
+            assert_eq!(check(input).unwrap_err(), PasswordError::Policy(vec![rule]), "{input}");
         }
     }
 
@@ -172,8 +168,7 @@ mod tests {
     fn confirmation_must_match() {
         let confirm = SecretString::from("Abcdefghij1?".to_string());
         assert_eq!(
-            Password::parse_confirmed(SecretString::from("Abcdefghij1!".to_string()), &confirm)
-                .unwrap_err(),
+            Password::parse_confirmed(SecretString::from("Abcdefghij1!".to_string()), &confirm).unwrap_err(),
             PasswordError::Mismatch
         );
     }

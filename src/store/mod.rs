@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
 use sqlx::{AnyPool, ConnectOptions as _};
 use std::str::FromStr;
 
@@ -27,18 +27,10 @@ pub enum Backend {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SchemaState {
     /// Not yet migrated (or partly): `migrate` brings it up to date.
-    Behind {
-        database: i64,
-        app: i64,
-    },
-    Current {
-        version: i64,
-    },
+    Behind { database: i64, app: i64 },
+    Current { version: i64 },
     /// A newer app migrated this database: this one must not write.
-    Newer {
-        database: i64,
-        app: i64,
-    },
+    Newer { database: i64, app: i64 },
 }
 
 #[derive(Clone)]
@@ -53,10 +45,7 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("url", &self.url_for_display)
-            .field("backend", &self.backend)
-            .finish()
+        f.debug_struct("Store").field("url", &self.url_for_display).field("backend", &self.backend).finish()
     }
 }
 
@@ -73,18 +62,15 @@ pub struct StoreOptions {
 impl Store {
     pub async fn connect(url: &str, options: StoreOptions) -> Result<Self> {
         sqlx::any::install_default_drivers();
-        let mut parsed = url::Url::parse(url).map_err(|e| {
-            Error::invalid(format!(
-                "Adresse de base de données « {url} » incorrecte : {e}"
-            ))
-        })?;
+        let mut parsed = url::Url::parse(url)
+            .map_err(|e| Error::invalid(format!("Adresse de base de données « {url} » incorrecte : {e}")))?;
         let backend = match parsed.scheme() {
             "postgres" | "postgresql" => Backend::Postgres,
             "sqlite" => Backend::Sqlite,
             other => {
                 return Err(Error::invalid(format!(
-                "Type de base « {other} » non pris en charge : utilisez postgres://… ou sqlite://…"
-            )))
+                    "Type de base « {other} » non pris en charge : utilisez postgres://… ou sqlite://…"
+                )))
             }
         };
         let display = {
@@ -122,11 +108,7 @@ impl Store {
             }
         }
         let connect = AnyConnectOptions::from_str(parsed.as_str())
-            .map_err(|e| {
-                Error::invalid(format!(
-                    "Adresse de base de données « {display} » incorrecte : {e}"
-                ))
-            })?
+            .map_err(|e| Error::invalid(format!("Adresse de base de données « {display} » incorrecte : {e}")))?
             .disable_statement_logging();
         let pool = AnyPoolOptions::new()
             .max_connections(max)
@@ -134,15 +116,9 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        sqlx::query("PRAGMA foreign_keys = ON")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA journal_mode = WAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA busy_timeout = 10000")
-                            .execute(&mut *conn)
-                            .await?;
+                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
                     }
                     Ok(())
                 })
@@ -157,17 +133,12 @@ impl Store {
             agent: agent.into(),
             clock: Arc::new(SystemClock),
             url_for_display: display.into(),
-            schema: Arc::new(std::sync::RwLock::new(SchemaState::Behind {
-                database: 0,
-                app: 0,
-            })),
+            schema: Arc::new(std::sync::RwLock::new(SchemaState::Behind { database: 0, app: 0 })),
         };
         store.refresh_schema_state().await?;
         if backend == Backend::Postgres {
             // On PostgreSQL the audit author is the login; show the same name.
-            let (user,): (String,) = sqlx::query_as("SELECT CAST(session_user AS TEXT)")
-                .fetch_one(&store.pool)
-                .await?;
+            let (user,): (String,) = sqlx::query_as("SELECT CAST(session_user AS TEXT)").fetch_one(&store.pool).await?;
             store.agent = user.into();
         }
         Ok(store)
@@ -212,9 +183,7 @@ impl Store {
 
     pub async fn database_schema_version(&self) -> Result<i64> {
         let row: std::result::Result<(i32,), sqlx::Error> =
-            sqlx::query_as("SELECT CAST(version AS INTEGER) FROM schema_version")
-                .fetch_one(&self.pool)
-                .await;
+            sqlx::query_as("SELECT CAST(version AS INTEGER) FROM schema_version").fetch_one(&self.pool).await;
         match row {
             Ok((v,)) => Ok(v.into()),
             Err(sqlx::Error::Database(e)) if is_missing_table(e.message()) => Ok(0),
@@ -289,9 +258,7 @@ fn is_missing_table(message: &str) -> bool {
 }
 
 fn sqlite_path(url: &str) -> String {
-    let rest = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     rest.split('?').next().unwrap_or_default().to_string()
 }
 

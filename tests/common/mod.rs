@@ -44,57 +44,30 @@ impl TestDb {
         let (url, cleanup) = match kind {
             Kind::Postgres => {
                 let name = format!("siec_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = Store::connect(&pg_admin_url(), StoreOptions::default())
-                    .await
-                    .expect("PostgreSQL de test joignable");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(admin.pool())
-                    .await
-                    .unwrap();
+                let admin = Store::connect(&pg_admin_url(), StoreOptions::default()).await.expect("PostgreSQL de test joignable");
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(admin.pool()).await.unwrap();
                 admin.close().await;
                 let mut url = url::Url::parse(&pg_admin_url()).unwrap();
                 url.set_path(&name);
                 (url.to_string(), Cleanup::Postgres { name })
             }
             Kind::Sqlite => {
-                let dir = std::env::temp_dir()
-                    .join(format!("siec-test-{}", uuid::Uuid::new_v4().simple()));
+                let dir = std::env::temp_dir().join(format!("siec-test-{}", uuid::Uuid::new_v4().simple()));
                 std::fs::create_dir_all(&dir).unwrap();
-                (
-                    format!("sqlite://{}", dir.join("test.sqlite").display()),
-                    Cleanup::Sqlite { dir },
-                )
+                (format!("sqlite://{}", dir.join("test.sqlite").display()), Cleanup::Sqlite { dir })
             }
         };
-        let store = Store::connect(
-            &url,
-            StoreOptions {
-                agent: Some("agent.test".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("connexion à la base de test");
+        let store = Store::connect(&url, StoreOptions { agent: Some("agent.test".into()), ..Default::default() })
+            .await
+            .expect("connexion à la base de test");
         if migrate {
             store.migrate().await.expect("migrations");
         }
-        Self {
-            store,
-            url,
-            cleanup,
-        }
+        Self { store, url, cleanup }
     }
 
     pub async fn reconnect(&self, agent: &str) -> Store {
-        let s = Store::connect(
-            &self.url,
-            StoreOptions {
-                agent: Some(agent.into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let s = Store::connect(&self.url, StoreOptions { agent: Some(agent.into()), ..Default::default() }).await.unwrap();
         s.refresh_schema_state().await.unwrap();
         s
     }
@@ -109,20 +82,11 @@ impl Drop for TestDb {
                 // so it works from inside the test's runtime.
                 let pool = self.store.pool().clone();
                 std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap();
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                     rt.block_on(async move {
                         pool.close().await;
-                        if let Ok(admin) =
-                            Store::connect(&pg_admin_url(), StoreOptions::default()).await
-                        {
-                            let _ = sqlx::query(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .execute(admin.pool())
-                            .await;
+                        if let Ok(admin) = Store::connect(&pg_admin_url(), StoreOptions::default()).await {
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(admin.pool()).await;
                             admin.close().await;
                         }
                     });
