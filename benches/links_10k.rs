@@ -168,9 +168,13 @@ async fn main() {
     println!("| argon2id m=19456 KiB, t=2, p=1 (moyenne de {rounds}) | {argon_ms:.1} ms | — |");
 }
 
-/// A minimal SMTP client: EHLO once, then MAIL/RCPT/DATA per message on one connection.
+/// A minimal SMTP client: EHLO once, then MAIL/RCPT/DATA per message on one
+/// connection; TCP_NODELAY and the body with its final dot in one write.
 async fn raw_blast(port: u16, n: usize, message: &[u8]) {
     let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut body = message.to_vec();
+    body.extend_from_slice(b"\r\n.\r\n");
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
     async fn reply(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> String {
@@ -197,8 +201,7 @@ async fn raw_blast(port: u16, n: usize, message: &[u8]) {
         assert!(reply(&mut r).await.starts_with("250"));
         w.write_all(b"DATA\r\n").await.unwrap();
         assert!(reply(&mut r).await.starts_with("354"));
-        w.write_all(message).await.unwrap();
-        w.write_all(b"\r\n.\r\n").await.unwrap();
+        w.write_all(&body).await.unwrap();
         assert!(reply(&mut r).await.starts_with("250"));
     }
     w.write_all(b"QUIT\r\n").await.unwrap();

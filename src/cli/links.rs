@@ -217,12 +217,11 @@ async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Res
             let view = links::link(store, &req.request_id)
                 .await?
                 .expect("just written");
-            let mut text = format!(
-                "Lien de {} pour {} : {}",
-                req.purpose.label(),
-                req.email,
-                view.state.label()
-            );
+            let kind = match req.purpose {
+                LinkPurpose::Init => "Lien d'initialisation",
+                LinkPurpose::Reset => "Lien de réinitialisation",
+            };
+            let mut text = format!("{kind} pour {} : {}", req.email, view.state.label());
             if let Some(r) = &view.reason {
                 text.push_str(&format!(" ({r})"));
             }
@@ -249,7 +248,7 @@ async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Res
     );
     let cancel = CancelToken::new();
     let c2 = cancel.clone();
-    // Detached: it ends with the process.
+    // Ctrl-C stops the bulk between two messages; what has not left stays retryable.
     drop(tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             c2.cancel();
