@@ -68,14 +68,21 @@ pub enum OutboxCommand {
     Status,
 }
 
-/// The SMTP password, when a user is configured. The OS keyring will provide it;
-/// until then it is asked on the terminal, never read from a file or the environment.
+/// The SMTP password, when a user is configured: from the OS keyring (stored by
+/// `login --smtp`), else asked on the terminal; never read from a file or the
+/// environment.
 fn smtp_password(settings: &Settings) -> Result<Option<SecretString>> {
     let Some(user) = settings.smtp_user() else {
         return Ok(None);
     };
-    if settings.smtp_host().is_none() {
+    let Some(host) = settings.smtp_host() else {
         return Ok(None);
+    };
+    // No keyring (or a locked one) is not an error here: the terminal is the fallback.
+    if let Ok(Some(pw)) =
+        siec_accounts::credentials::read(&siec_accounts::credentials::Credential::smtp(user, host)?)
+    {
+        return Ok(Some(pw));
     }
     if !std::io::stdin().is_terminal() {
         return Err(Error::invalid(format!(
