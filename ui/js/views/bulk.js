@@ -7,7 +7,7 @@ import { query as searchQuery } from './search.js';
 import { confirmDialog } from '../confirm.js';
 
 export async function render(root, [source, value]) {
-  const out = h('div', { id: 'bulk-out' });
+  const out = h('div', { id: 'bulk-out', class: 'fr-mt-3w' });
   const list = h('textarea', { class: 'fr-input', id: 'bulk-list', rows: '5', placeholder: 'une adresse par ligne' });
   const purpose = h('select', { class: 'fr-select', id: 'bulk-purpose' },
     h('option', { value: 'auto' }, 'Selon le compte : initialisation sans mot de passe, réinitialisation sinon'),
@@ -68,18 +68,19 @@ export async function render(root, [source, value]) {
     const parts = [pl(s.sent, 'lien envoyé', 'liens envoyés'), `${num(s.failed.length)} en échec`, pl(s.skipped.length, 'adresse écartée', 'adresses écartées')];
     if (s.queued) parts.push(`${num(s.queued)} en attente du relais (envoyés automatiquement dès son retour)`);
     const issues = (title, list) => list.length ? [h('p', { class: 'fr-mb-0' }, title), h('ul', {}, list.slice(0, 50).map((f) => h('li', {}, `${f.email} : ${f.reason}`)), list.length > 50 ? h('li', {}, `… et ${num(list.length - 50)} autres`) : null)] : [];
-    clear(out).append(h('div', { class: `fr-alert fr-alert--${s.failed.length || s.cancelled ? 'warning' : 'success'}`, id: 'bulk-summary' },
+    clear(out).append(...[h('div', { class: `fr-alert fr-alert--${s.failed.length || s.cancelled ? 'warning' : 'success'}`, id: 'bulk-summary' },
       h('h3', { class: 'fr-alert__title' }, s.cancelled ? 'Envoi annulé' : 'Envoi terminé'),
       h('p', { id: 'bulk-summary-counts', dataset: { sent: String(s.sent), queued: String(s.queued), failed: String(s.failed.length), skipped: String(s.skipped.length) } }, `${parts.join(', ')}.`),
       ...issues('En échec :', s.failed),
       ...issues('Écartées :', s.skipped)),
-      s.failed.length ? h('button', { class: 'fr-btn fr-mt-2w', type: 'button', id: 'bulk-retry', onclick: () => send(s.failed.length, { kind: 'list', emails: s.failed.map((f) => f.email) }) }, 'Réessayer les envois en échec') : null);
+      s.failed.length ? h('button', { class: 'fr-btn fr-mt-2w', type: 'button', id: 'bulk-retry', onclick: () => send(s.failed.length, { kind: 'list', emails: s.failed.map((f) => f.email) }) }, 'Réessayer les envois en échec') : null,
+      source === 'etablissement' ? h('p', { class: 'fr-mt-2w' }, h('a', { class: 'fr-link fr-icon-arrow-left-line fr-link--icon-left', href: `#/etablissement/${value}` }, `Retour à l’établissement ${value}`)) : null].filter(Boolean));
   };
 
-  root.append(h('h1', {}, 'Envoi groupé'),
+  root.append(...[h('h1', {}, 'Envoi groupé'),
     h('p', { class: 'fr-text--lead' }, `Sélection : ${what}.`),
     source ? null : h('div', { class: 'fr-input-group' }, h('label', { class: 'fr-label', for: 'bulk-list' }, 'Adresses (une par ligne, ou séparées par des virgules)'), list),
     h('div', { class: 'fr-select-group' }, h('label', { class: 'fr-label', for: 'bulk-purpose' }, 'Type de lien'), purpose),
     h('button', { class: 'fr-btn fr-btn--secondary', type: 'button', id: 'bulk-preview-btn', onclick: preview }, 'Prévisualiser'),
-    out);
+    out].filter(Boolean));
 }
