@@ -401,3 +401,54 @@ fn back_off_doubles_up_to_its_cap() {
     assert_eq!(c.backoff_ms(3), 120_000);
     assert_eq!(c.backoff_ms(12), 30 * 60_000);
 }
+
+#[tokio::test]
+async fn a_search_result_is_a_bulk_selection() {
+    for kind in BOTH {
+        let db = TestDb::new(kind).await;
+        let store = &db.store;
+        let dir =
+            std::env::temp_dir().join(format!("siec-outbox-{}", uuid::Uuid::new_v4().simple()));
+        let est = establishment(store, "0301674G", "Collège Jean-Moulin").await;
+        for i in 0..3 {
+            account(
+                store,
+                &format!("examen{i}@ac-nimes.fr"),
+                "pending",
+                Some(est),
+            )
+            .await;
+        }
+        account(store, "examen-off@ac-nimes.fr", "disabled", Some(est)).await;
+        account(store, "autre@ac-dijon.fr", "pending", None).await;
+        let worker = worker_for(store, TransportConfig::Files { dir: dir.clone() });
+        let query = siec_accounts::search::SearchQuery {
+            text: "examen".into(),
+            ..Default::default()
+        };
+        let summary = links::send_bulk(
+            &worker,
+            &Selection::Search(query),
+            None,
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.sent, 3, "{kind:?}");
+        assert_eq!(summary.skipped.len(), 1);
+        assert_eq!(summary.skipped[0].email, "examen-off@ac-nimes.fr");
+        let mut to: Vec<String> = smtp::dump(&dir).iter().map(|m| m.to.clone()).collect();
+        to.sort();
+        assert_eq!(
+            to,
+            vec![
+                "examen0@ac-nimes.fr",
+                "examen1@ac-nimes.fr",
+                "examen2@ac-nimes.fr"
+            ]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        db.store.close().await;
+    }
+}

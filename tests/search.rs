@@ -269,3 +269,48 @@ async fn filters_sort_and_pages() {
         }
     }
 }
+
+#[tokio::test]
+async fn search_follows_renames_attachments_and_detachments() {
+    for kind in BOTH {
+        let db = TestDb::new(kind).await;
+        let s = &db.store;
+        seed(s).await;
+        let uai = Uai::from_digits(301674);
+        let v = accounts::establishment(s, &uai)
+            .await
+            .unwrap()
+            .establishment
+            .version;
+        accounts::edit_establishment(
+            s,
+            &uai,
+            v,
+            accounts::EstablishmentEdit {
+                name: Some("Collège Lucie-Aubrac".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            find(s, text("lucie aubrac")).await.0,
+            vec!["secretariat@ac-montpellier.fr"],
+            "{kind:?}"
+        );
+        assert!(find(s, text("jean moulin")).await.0.is_empty());
+        let who = Email::parse("z.martin@ac-aix-marseille.fr").unwrap();
+        accounts::attach(s, &who, &uai).await.unwrap();
+        assert_eq!(find(s, text("aubrac")).await.0.len(), 2);
+        accounts::detach(s, &who, &uai).await.unwrap();
+        assert_eq!(
+            find(s, text("aubrac")).await.0,
+            vec!["secretariat@ac-montpellier.fr"]
+        );
+        assert_eq!(
+            find(s, text("0301674")).await.0,
+            vec!["secretariat@ac-montpellier.fr"],
+            "UAI"
+        );
+    }
+}

@@ -1,4 +1,4 @@
-use super::queries::{get_establishment, last_link};
+use super::queries::{get_establishment, last_link, refresh_search_text};
 use super::{Establishment, EstablishmentDetail, EstablishmentEdit, EstablishmentInput, Member};
 use crate::audit;
 use crate::domain::{fold_for_search, AccountStatus, Role, Uai};
@@ -94,6 +94,14 @@ pub async fn edit_establishment(
         return Err(stale(uai, now.version, expected_version));
     }
     let (_, after) = get_establishment(&mut tx, uai).await?;
+    let members: Vec<(i64,)> =
+        sqlx::query_as("SELECT account_id FROM memberships WHERE establishment_id = $1")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+    for (account_id,) in members {
+        refresh_search_text(&mut tx, account_id).await?;
+    }
     audit::record(
         &mut tx,
         store,

@@ -2,7 +2,8 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::queries::{
-    detail, find_account, get_account, get_establishment, live_link_count, revoke_live_links,
+    detail, find_account, get_account, get_establishment, live_link_count, refresh_search_text,
+    revoke_live_links,
 };
 use super::{Account, AccountDetail, NewAccount, PrincipalChange};
 use crate::audit;
@@ -61,6 +62,7 @@ pub async fn add_account(store: &Store, new: NewAccount) -> Result<AccountDetail
         ensure_no_principal(&mut tx, est_id, &new.uai).await?;
     }
     insert_membership(&mut tx, id, est_id, role, now).await?;
+    refresh_search_text(&mut tx, id).await?;
     let out = detail(&mut tx, id, account, now).await?;
     audit::record(
         &mut tx,
@@ -143,6 +145,7 @@ pub async fn attach(store: &Store, email: &Email, uai: &Uai) -> Result<AccountDe
     }
     let now = store.now_ms();
     insert_membership(&mut tx, id, est_id, Role::Member, now).await?;
+    refresh_search_text(&mut tx, id).await?;
     touch(&mut tx, id, now).await?;
     let (_, account) = get_account(&mut tx, email).await?;
     let out = detail(&mut tx, id, account, now).await?;
@@ -164,7 +167,7 @@ pub async fn attach(store: &Store, email: &Email, uai: &Uai) -> Result<AccountDe
 /// the person would end up with a working password and no establishment.
 pub async fn detach(store: &Store, email: &Email, uai: &Uai) -> Result<AccountDetail> {
     let mut tx = store.begin_write().await?;
-    let (id, account) = get_account(&mut tx, email).await?;
+    let (id, _) = get_account(&mut tx, email).await?;
     let (est_id, _) = get_establishment(&mut tx, uai).await?;
     let Some(role) = role_in(&mut tx, id, est_id).await? else {
         return Err(Error::invalid(format!(
@@ -186,9 +189,9 @@ pub async fn detach(store: &Store, email: &Email, uai: &Uai) -> Result<AccountDe
         .bind(est_id)
         .execute(&mut *tx)
         .await?;
+    refresh_search_text(&mut tx, id).await?;
     touch(&mut tx, id, now).await?;
     let (_, account_after) = get_account(&mut tx, email).await?;
-    let _ = account;
     let out = detail(&mut tx, id, account_after, now).await?;
     audit::record(
         &mut tx,
@@ -436,6 +439,7 @@ pub async fn principal_adds_address(
         }
     };
     insert_membership(&mut tx, id, est_id, Role::Member, now).await?;
+    refresh_search_text(&mut tx, id).await?;
     let (_, account) = get_account(&mut tx, email).await?;
     audit::record(
         &mut tx,

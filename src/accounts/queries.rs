@@ -3,7 +3,7 @@
 use sqlx::AnyConnection;
 
 use super::{Account, AccountDetail, Establishment, LinkSummary, Membership};
-use crate::domain::{AccountStatus, Email, LinkPurpose, Role, Uai};
+use crate::domain::{fold_for_search, AccountStatus, Email, LinkPurpose, Role, Uai};
 use crate::error::{Error, Result};
 
 pub(super) const ACCOUNT_COLUMNS: &str =
@@ -224,4 +224,33 @@ pub(super) async fn revoke_live_links(
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Rewrites an account's search document: its address, then the UAI, name and city
+/// of each establishment it belongs to, all folded like the searched text.
+pub(crate) async fn refresh_search_text(conn: &mut AnyConnection, account_id: i64) -> Result<()> {
+    let (email_key,): (String,) = sqlx::query_as("SELECT email_key FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT e.uai, e.search_text FROM memberships m JOIN establishments e ON e.id = m.establishment_id \
+         WHERE m.account_id = $1 ORDER BY e.id",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut doc = fold_for_search(&email_key);
+    for (uai, text) in rows {
+        doc.push(' ');
+        doc.push_str(&uai.to_ascii_lowercase());
+        doc.push(' ');
+        doc.push_str(&text);
+    }
+    sqlx::query("UPDATE accounts SET search_text = $1 WHERE id = $2")
+        .bind(doc)
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

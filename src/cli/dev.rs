@@ -168,7 +168,7 @@ async fn bench_search(store: &Store, runs: usize) -> Result<()> {
 
 /// The statements `search` ran, timed by pgbench over its own connection.
 fn pgbench_floor(store: &Store, q: &SearchQuery, counted: bool, runs: usize) -> Result<String> {
-    let (rows, count) = search::statements(q);
+    let (rows, count) = search::statements(q, store.backend());
     let dir = std::env::temp_dir().join(format!("siec-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
     let script = dir.join("query.sql");

@@ -49,6 +49,9 @@ pub struct SendArgs {
     /// Tous les comptes rattachés à cet établissement (code UAI).
     #[arg(long, conflicts_with = "emails")]
     pub uai: Option<String>,
+    /// Tous les comptes que trouve cette recherche (comme « siec-accounts search »).
+    #[arg(long, conflicts_with_all = ["emails", "uai"])]
+    pub query: Option<String>,
     /// init (première connexion) ou reset (mot de passe oublié) ; par défaut selon le compte.
     #[arg(long)]
     pub purpose: Option<LinkPurpose>,
@@ -192,8 +195,16 @@ pub async fn dispatch(cli: &Cli, command: &LinkCommands, out: &Output) -> Result
 
 async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Result<()> {
     let selection = match (&args.uai, args.emails.as_slice()) {
+        _ if args.query.is_some() => Selection::Search(siec_accounts::search::SearchQuery {
+            text: args.query.clone().unwrap_or_default(),
+            ..Default::default()
+        }),
         (Some(uai), _) => Selection::Uai(Uai::parse(uai)?),
-        (None, []) => return Err(Error::invalid("Indiquez une adresse ou --uai CODE.")),
+        (None, []) => {
+            return Err(Error::invalid(
+                "Indiquez une adresse, --uai CODE ou --query TEXTE.",
+            ))
+        }
         (None, [one]) => {
             let email = Email::parse(one)?;
             let req = links::request_link(store, &email, args.purpose).await?;
@@ -238,11 +249,12 @@ async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Res
     );
     let cancel = CancelToken::new();
     let c2 = cancel.clone();
-    let _ = tokio::spawn(async move {
+    // Detached: it ends with the process.
+    drop(tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             c2.cancel();
         }
-    });
+    }));
     let summary = links::send_bulk(
         &w,
         &selection,

@@ -58,6 +58,8 @@ pub async fn generate(
             uais.push(Uai::from_digits(n));
         }
     }
+    // Each establishment's part of its accounts' search documents.
+    let mut est_docs = Vec::with_capacity(uais.len());
     for (chunk_no, chunk) in uais.chunks(batch).enumerate() {
         let mut tx = store.pool().begin().await?;
         let mut sql = String::from("INSERT INTO establishments (id, uai, name, city, academy, search_text, created_at, updated_at) VALUES ");
@@ -79,6 +81,11 @@ pub async fn generate(
                 b + 3,
                 b + 4,
                 b + 5
+            ));
+            est_docs.push(format!(
+                "{} {}",
+                uai.as_str().to_ascii_lowercase(),
+                fold_for_search(&format!("{name} {city}"))
             ));
             args.extend([
                 uai.to_string(),
@@ -107,8 +114,8 @@ pub async fn generate(
     while next < opts.accounts {
         let n = batch.min((opts.accounts - next) as usize);
         let mut tx = store.pool().begin().await?;
-        let mut acc_sql = String::from("INSERT INTO accounts (id, email, email_key, display_name, status, password_set_at, created_at, updated_at) VALUES ");
-        let mut acc_args: Vec<String> = Vec::with_capacity(n * 4);
+        let mut acc_sql = String::from("INSERT INTO accounts (id, email, email_key, display_name, status, password_set_at, created_at, updated_at, search_text) VALUES ");
+        let mut acc_args: Vec<String> = Vec::with_capacity(n * 5);
         let mut mem_rows = Vec::with_capacity(n + n / 20);
         for i in 0..n {
             let id = start_acc + (next + i as u64) as i64 + 1;
@@ -136,34 +143,40 @@ pub async fn generate(
             } else {
                 "NULL".into()
             };
+            let est_id = start_est + e as i64 + 1;
+            mem_rows.push(format!(
+                "({id}, {est_id}, '{}', {now})",
+                if principal { "principal" } else { "member" }
+            ));
+            let mut doc = format!("{} {}", fold_for_search(&email), est_docs[e]);
+            if rng.gen_range(0..20) == 0 {
+                let o = rng.gen_range(0..uais.len());
+                if o != e {
+                    let other = start_est + o as i64 + 1;
+                    mem_rows.push(format!("({id}, {other}, 'member', {now})"));
+                    doc.push(' ');
+                    doc.push_str(&est_docs[o]);
+                }
+            }
             if i > 0 {
                 acc_sql.push(',');
             }
             let b = acc_args.len();
             acc_sql.push_str(&format!(
-                "({id}, ${}, ${}, ${}, ${}, {set_at}, {now}, {now})",
+                "({id}, ${}, ${}, ${}, ${}, {set_at}, {now}, {now}, ${})",
                 b + 1,
                 b + 2,
                 b + 3,
-                b + 4
+                b + 4,
+                b + 5
             ));
             acc_args.extend([
                 email.clone(),
                 email.to_ascii_lowercase(),
                 format!("{first} {last}"),
                 status.to_string(),
+                doc,
             ]);
-            let est_id = start_est + e as i64 + 1;
-            mem_rows.push(format!(
-                "({id}, {est_id}, '{}', {now})",
-                if principal { "principal" } else { "member" }
-            ));
-            if rng.gen_range(0..20) == 0 {
-                let other = start_est + rng.gen_range(0..uais.len()) as i64 + 1;
-                if other != est_id {
-                    mem_rows.push(format!("({id}, {other}, 'member', {now})"));
-                }
-            }
         }
         let mut q = sqlx::query(&acc_sql);
         for a in &acc_args {

@@ -149,6 +149,8 @@ pub enum Selection {
     Emails(Vec<Email>),
     /// Every account attached to this establishment.
     Uai(Uai),
+    /// Every account a search finds (the desktop's « résultat de recherche »).
+    Search(crate::search::SearchQuery),
 }
 
 /// A selected address and what was found for it.
@@ -186,7 +188,35 @@ pub(crate) async fn resolve(store: &Store, selection: &Selection) -> Result<Vec<
                 })
                 .collect()
         }
-        Selection::Emails(emails) => {
+        Selection::Search(query) => {
+            let mut q = query.clone();
+            q.kind = crate::search::SearchKind::Accounts;
+            q.limit = 500;
+            q.offset = 0;
+            q.skip_count = true;
+            let mut emails = Vec::new();
+            loop {
+                let page = crate::search::search(store, &q).await?;
+                let n = page.rows.len();
+                for row in page.rows {
+                    if let crate::search::SearchRow::Account { email, .. } = row {
+                        emails.push(Email::parse(&email)?);
+                    }
+                }
+                if n < 500 {
+                    break;
+                }
+                q.offset += 500;
+            }
+            resolve_emails(store, &emails).await
+        }
+        Selection::Emails(emails) => resolve_emails(store, emails).await,
+    }
+}
+
+async fn resolve_emails(store: &Store, emails: &[Email]) -> Result<Vec<Target>> {
+    {
+        {
             let mut seen = std::collections::HashSet::new();
             let unique: Vec<&Email> = emails.iter().filter(|e| seen.insert(e.key())).collect();
             let mut found = std::collections::HashMap::new();

@@ -7,7 +7,7 @@ mod sql;
 
 use crate::domain::{fold_for_search, AccountStatus, Role};
 use crate::error::Result;
-use crate::store::Store;
+use crate::store::{Backend, Store};
 use sql::Sql;
 
 /// Past this many matches the total is shown as « plus de 1 000 »: counting further
@@ -113,10 +113,11 @@ struct Terms {
     folded: String,
     /// Upper-cased, for UAI prefixes.
     uai: Option<String>,
+    backend: Backend,
 }
 
 impl Terms {
-    fn parse(text: &str) -> Option<Self> {
+    fn parse(text: &str, backend: Backend) -> Option<Self> {
         let t = text.trim();
         if t.is_empty() {
             return None;
@@ -129,6 +130,7 @@ impl Terms {
             email: t.to_lowercase(),
             folded: fold_for_search(t),
             uai: looks_like_uai.then_some(upper),
+            backend,
         })
     }
 
@@ -153,10 +155,10 @@ struct Plan {
     offset: i64,
 }
 
-fn plan(q: &SearchQuery) -> Plan {
+fn plan(q: &SearchQuery, backend: Backend) -> Plan {
     let limit = q.limit.clamp(1, 500) as i64;
     let offset = q.offset.min(10_000_000) as i64;
-    let terms = Terms::parse(&q.text);
+    let terms = Terms::parse(&q.text, backend);
     let filter: fn(&mut Sql, &SearchQuery, Option<&Terms>) = match q.kind {
         SearchKind::Accounts => accounts_filter,
         SearchKind::Establishments => establishments_filter,
@@ -220,8 +222,8 @@ fn plan(q: &SearchQuery) -> Plan {
 
 /// The statements `search` runs for a query, with the values written in, so the
 /// benchmark can time the same SQL outside the application.
-pub fn statements(q: &SearchQuery) -> (String, String) {
-    let p = plan(q);
+pub fn statements(q: &SearchQuery, backend: Backend) -> (String, String) {
+    let p = plan(q, backend);
     (p.rows.inline(), p.count.inline())
 }
 
@@ -231,7 +233,7 @@ pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
         count,
         limit,
         offset,
-    } = plan(q);
+    } = plan(q, store.backend());
     let rows = match q.kind {
         SearchKind::Accounts => rows.fetch_accounts(store).await?,
         SearchKind::Establishments => rows.fetch_establishments(store).await?,
@@ -256,23 +258,14 @@ pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
 fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
     sql.push(" FROM accounts a WHERE 1 = 1");
     if let Some(t) = terms {
-        let pattern = if t.short() {
-            format!("{}%", like_escape(&t.email))
-        } else {
-            format!("%{}%", like_escape(&t.email))
-        };
-        if t.short() && t.uai.is_none() {
-            // One or two letters: an address prefix, read in order from the B-tree.
+        if t.short() {
+            // One or two characters: an address prefix, read in order from the B-tree.
             sql.push(" AND a.email_key LIKE ");
-            sql.push_arg(pattern);
+            sql.push_arg(format!("{}%", like_escape(&t.email)));
             sql.push(" ESCAPE '\\'");
         } else {
-            // A union of two indexed lookups: an OR across tables would scan every account.
-            sql.push(" AND a.id IN (SELECT a1.id FROM accounts a1 WHERE a1.email_key LIKE ");
-            sql.push_arg(pattern);
-            sql.push(" ESCAPE '\\' UNION SELECT m2.account_id FROM memberships m2 WHERE m2.establishment_id IN (");
-            establishment_ids(sql, t);
-            sql.push("))");
+            sql.push(" AND ");
+            account_documents(sql, t);
         }
     }
     if let Some(s) = q.status {
@@ -304,6 +297,23 @@ fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
     }
 }
 
+/// Accounts whose search document (address, UAI, name and city of each of their
+/// establishments) contains the folded text: one trigram index on PostgreSQL, the
+/// FTS5 trigram table on SQLite.
+fn account_documents(sql: &mut Sql, t: &Terms) {
+    let literal = !t.folded.contains(['%', '_', '\\']);
+    if t.backend == Backend::Sqlite && literal {
+        // FTS5 serves LIKE from its index only without an ESCAPE clause.
+        sql.push("a.id IN (SELECT rowid FROM accounts_fts WHERE search_text LIKE ");
+        sql.push_arg(format!("%{}%", t.folded));
+        sql.push(")");
+    } else {
+        sql.push("a.search_text LIKE ");
+        sql.push_arg(format!("%{}%", like_escape(&t.folded)));
+        sql.push(" ESCAPE '\\'");
+    }
+}
+
 /// `SELECT id FROM establishments WHERE …` for the typed text.
 fn establishment_ids(sql: &mut Sql, t: &Terms) {
     sql.push("SELECT e2.id FROM establishments e2 WHERE ");
@@ -331,9 +341,9 @@ fn establishments_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) 
         establishment_ids(sql, t);
         sql.push(")");
         if !t.short() {
-            sql.push(" OR e.id IN (SELECT m.establishment_id FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.email_key LIKE ");
-            sql.push_arg(format!("%{}%", like_escape(&t.email)));
-            sql.push(" ESCAPE '\\')");
+            sql.push(" OR e.id IN (SELECT m.establishment_id FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE ");
+            account_documents(sql, t);
+            sql.push(")");
         }
         sql.push(")");
     }

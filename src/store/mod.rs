@@ -247,6 +247,9 @@ impl Store {
         }
         self.migrator().run(&self.pool).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(inner) => Error::from(inner),
+            sqlx::migrate::MigrateError::VersionMismatch(v) => Error::Conflict(format!(
+                "La migration {v} enregistrée dans cette base diffère de celle de l'application : la base a été créée par une version de développement. Recréez-la ou restaurez une sauvegarde."
+            )),
             other => Error::Internal(format!("Échec de la mise à jour du schéma : {other}")),
         })?;
         self.refresh_schema_state().await
