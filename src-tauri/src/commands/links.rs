@@ -73,15 +73,8 @@ pub enum BulkSelection {
     },
 }
 
-/// A search sends to at most this many addresses; beyond, the agent narrows it
-/// or sends by establishment.
-const SEARCH_LIMIT: u64 = 5_000;
-
 /// The core's selection, and the addresses refused before reaching it (malformed).
-async fn resolve(
-    store: &siec_accounts::store::Store,
-    selection: BulkSelection,
-) -> UiResult<(Selection, Vec<AddressIssue>)> {
+fn resolve(selection: BulkSelection) -> UiResult<(Selection, Vec<AddressIssue>)> {
     match selection {
         BulkSelection::Establishment { uai } => Ok((
             Selection::Uai(Uai::parse(&uai).map_err(siec_accounts::Error::from)?),
@@ -104,30 +97,13 @@ async fn resolve(
             }
             Ok((Selection::Emails(good), bad))
         }
-        BulkSelection::Search { mut query } => {
+        BulkSelection::Search { query } => {
             if query.kind != SearchKind::Accounts {
                 return Err(UiError::invalid(
                     "L'envoi groupé depuis la recherche porte sur des adresses : choisissez « Adresses » dans la recherche, ou envoyez depuis la page d'un établissement.",
                 ));
             }
-            query.offset = 0;
-            query.limit = SEARCH_LIMIT;
-            query.skip_count = false;
-            let page = search::search(store, &query).await?;
-            if page.rows.len() as u64 >= SEARCH_LIMIT && page.total > SEARCH_LIMIT {
-                return Err(UiError::invalid(format!(
-                    "La recherche compte plus de {SEARCH_LIMIT} adresses : affinez-la, ou envoyez les liens depuis la page de chaque établissement."
-                )));
-            }
-            let emails = page
-                .rows
-                .into_iter()
-                .filter_map(|r| match r {
-                    SearchRow::Account { email, .. } => Email::parse(&email).ok(),
-                    _ => None,
-                })
-                .collect();
-            Ok((Selection::Emails(emails), Vec::new()))
+            Ok((Selection::Search(query), Vec::new()))
         }
     }
 }
@@ -147,13 +123,33 @@ pub async fn bulk_preview(
     selection: BulkSelection,
 ) -> UiResult<BulkPreview> {
     let store = state.store().await?;
-    let (selection, mut skipped) = resolve(&store, selection).await?;
+    let (selection, mut skipped) = resolve(selection)?;
     // Each selected account with its status, in the dispatch's order.
     let mut found: Vec<(String, AccountStatus)> = Vec::new();
     match selection {
         Selection::Uai(uai) => {
             for m in accounts::establishment(&store, &uai).await?.members {
                 found.push((m.email, m.status));
+            }
+        }
+        // Every page of the search, as the dispatch will read it.
+        Selection::Search(mut q) => {
+            const PAGE: u64 = 500;
+            q.offset = 0;
+            q.limit = PAGE;
+            q.skip_count = true;
+            loop {
+                let page = search::search(&store, &q).await?;
+                let n = page.rows.len() as u64;
+                for row in page.rows {
+                    if let SearchRow::Account { email, status, .. } = row {
+                        found.push((email, status));
+                    }
+                }
+                if n < PAGE {
+                    break;
+                }
+                q.offset += PAGE;
             }
         }
         Selection::Emails(emails) => {
@@ -195,7 +191,7 @@ pub async fn bulk_send(
 ) -> UiResult<BulkSummary> {
     let store = state.store().await?;
     let purpose = self::purpose(purpose.as_deref())?;
-    let (selection, refused) = resolve(&store, selection).await?;
+    let (selection, refused) = resolve(selection)?;
     let settings = state.settings.read().await.clone();
     let worker = crate::outbox::worker(store, &settings).await?;
     let cancel = CancelToken::new();
