@@ -559,14 +559,27 @@ pub async fn generate(store: &siec_accounts::store::Store, establishments: u32, 
                     .replace('é', "e");
                 let email = format!("prenom.{surname}{i}@ac-{academy}.fr");
                 let status = if i % 3 == 0 { "active" } else { "pending" };
+                // The search document, as the services write it: the address, then
+                // the establishment's UAI and folded name and city.
+                let est = i % establishments;
+                let doc = format!(
+                    "{} {} {}",
+                    fold_for_search(&email),
+                    Uai::from_digits(1_000_000 + est).as_str().to_ascii_lowercase(),
+                    fold_for_search(&format!(
+                        "Lycée numéro {est} {}",
+                        CITIES[est as usize % CITIES.len()].0
+                    ))
+                );
                 format!(
-                    "({}, '{email}', '{email}', 'Prénom {surname} {i}', '{status}', {now}, {now})",
-                    i + 1
+                    "({}, '{email}', '{email}', 'Prénom {surname} {i}', '{status}', {now}, {now}, '{}')",
+                    i + 1,
+                    doc.replace('\'', "''")
                 )
             })
             .collect();
         sqlx::query(&format!(
-            "INSERT INTO accounts (id, email, email_key, display_name, status, created_at, updated_at) VALUES {}",
+            "INSERT INTO accounts (id, email, email_key, display_name, status, created_at, updated_at, search_text) VALUES {}",
             rows.join(",")
         ))
         .execute(&mut *tx)
