@@ -20,4 +20,10 @@ pub const COMMANDS: &[&str] = &[
     "settings_get",
     "settings_save",
     "forget_credentials",
+    "send_link",
+    "link_history",
+    "bulk_preview",
+    "bulk_send",
+    "bulk_cancel",
+    "test_mail",
 ];

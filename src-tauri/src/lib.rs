@@ -4,6 +4,7 @@
 
 mod commands;
 mod error;
+mod outbox;
 mod state;
 
 use tauri::Manager;
@@ -74,7 +75,23 @@ pub fn run() {
             commands::settings::settings_get,
             commands::settings::settings_save,
             commands::session::forget_credentials,
+            commands::links::send_link,
+            commands::links::link_history,
+            commands::links::bulk_preview,
+            commands::links::bulk_send,
+            commands::links::bulk_cancel,
+            commands::links::test_mail,
         ])
-        .run(tauri::generate_context!())
-        .expect("Comptes SIEC n'a pas pu démarrer");
+        .build(tauri::generate_context!())
+        .expect("Comptes SIEC n'a pas pu démarrer")
+        .run(|handle, event| {
+            // What the worker has in hand is recorded before the app leaves.
+            if let tauri::RunEvent::Exit = event {
+                let handle = handle.clone();
+                tauri::async_runtime::block_on(async move {
+                    let state = handle.state::<AppState>();
+                    state.stop_worker().await;
+                });
+            }
+        });
 }

@@ -1,9 +1,13 @@
 //! What the window's commands share: the effective settings and the open store.
 
 use siec_accounts::config::{Paths, Settings};
+use siec_accounts::outbox::CancelToken;
 use siec_accounts::store::{Store, StoreOptions};
 use siec_accounts::Error;
-use tokio::sync::{watch, RwLock};
+use std::sync::Arc;
+use tokio::sync::{watch, Mutex, RwLock};
+
+use crate::outbox::{self, Background};
 
 use crate::{UiError, UiResult};
 
@@ -14,6 +18,12 @@ pub struct AppState {
     pub startup_error: RwLock<Option<UiError>>,
     /// The newest search the window asked for: older ones are dropped mid-query.
     pub search_seq: watch::Sender<u64>,
+    /// The outbox worker of the open store.
+    background: Mutex<Option<Background>>,
+    /// Held by whoever delivers: the background worker or a bulk dispatch.
+    pub delivery: Arc<Mutex<()>>,
+    /// The bulk dispatch under way, for « Annuler l'envoi ».
+    pub bulk: std::sync::Mutex<Option<CancelToken>>,
 }
 
 impl AppState {
@@ -28,6 +38,9 @@ impl AppState {
             store: RwLock::new(None),
             startup_error: RwLock::new(None),
             search_seq: watch::channel(0).0,
+            background: Mutex::new(None),
+            delivery: Arc::new(Mutex::new(())),
+            bulk: std::sync::Mutex::new(None),
         }
     }
 
@@ -40,10 +53,53 @@ impl AppState {
         })
     }
 
+    /// Opens or closes the session: the outbox worker of the old store stops
+    /// (between two messages) before it closes, and one starts for the new store.
     pub async fn set_store(&self, store: Option<Store>) {
-        let old = std::mem::replace(&mut *self.store.write().await, store);
+        self.stop_worker().await;
+        let old = std::mem::replace(&mut *self.store.write().await, store.clone());
         if let Some(old) = old {
             old.close().await;
+        }
+        if let Some(store) = store {
+            self.start_worker(store).await;
+        }
+    }
+
+    /// (Re)starts the background worker, after a connection or new settings. A
+    /// read-only session (newer schema) sends nothing.
+    pub async fn restart_worker(&self) {
+        self.stop_worker().await;
+        if let Ok(store) = self.store().await {
+            self.start_worker(store).await;
+        }
+    }
+
+    async fn start_worker(&self, store: Store) {
+        if store.ensure_writable().is_err() {
+            return;
+        }
+        let settings = self.settings.read().await.clone();
+        match outbox::worker(store, &settings).await {
+            Ok(worker) => {
+                *self.background.lock().await =
+                    Some(Background::start(worker, self.delivery.clone()));
+            }
+            Err(e) => tracing::warn!("service d'envoi non démarré : {}", e.message),
+        }
+    }
+
+    pub async fn stop_worker(&self) {
+        let running = self.background.lock().await.take();
+        if let Some(b) = running {
+            b.stop().await;
+        }
+    }
+
+    /// Asks the background worker to look at the queue now.
+    pub async fn wake_worker(&self) {
+        if let Some(b) = self.background.lock().await.as_ref() {
+            b.wake();
         }
     }
 

@@ -53,25 +53,32 @@ async fn bench_desktop() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let env = AppEnv::new("bench");
-    let store = support::open_store(&env.sqlite_url()).await;
-    let t = Instant::now();
-    devdata::generate(
-        &store,
-        GenerateOptions {
-            establishments: accounts / 20,
-            accounts,
-            seed: 7,
-        },
-        &|_, _| {},
-    )
-    .await
-    .unwrap();
-    eprintln!(
-        "bench: {accounts} adresses générées en {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
-    store.close().await;
+    let mut env = AppEnv::new("bench");
+    // SIEC_BENCH_DATABASE: a SQLite file already filled (`siec-accounts dev generate`,
+    // release build, a few minutes) instead of generating here in a debug build.
+    if let Ok(path) = std::env::var("SIEC_BENCH_DATABASE") {
+        env.set("SIEC_DATABASE_URL", format!("sqlite://{path}"));
+        eprintln!("bench: base déjà remplie : {path}");
+    } else {
+        let store = support::open_store(&env.sqlite_url()).await;
+        let t = Instant::now();
+        devdata::generate(
+            &store,
+            GenerateOptions {
+                establishments: accounts / 20,
+                accounts,
+                seed: 7,
+            },
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+        eprintln!(
+            "bench: {accounts} adresses générées en {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        store.close().await;
+    }
 
     let app = support::app_binary();
     let driver = Driver::start(&env);

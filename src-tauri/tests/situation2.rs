@@ -1,21 +1,28 @@
 //! Issue 6, test 1 (the guide's « 2ème situation »): a caller's address is not in
 //! the base; the agent's search finds nothing and offers « Ajouter cette adresse »
 //! prefilled; the address is added to the caller's establishment and its page shows
-//! it « en attente », rattachée, with the audit row.
-//! The link part (send → mail at a real SMTP server → redeem → « actif ») comes with
-//! the links service.
+//! it « en attente », rattachée, with the audit row. The agent sends the
+//! initialisation link from the account page; the app's outbox worker delivers it
+//! to a real SMTP server; the link in the mail is redeemed through the core (as the
+//! portal would) and the account page, still open, turns « actif ».
 
 mod support;
 
+use std::time::Duration;
+
+use secrecy::SecretString;
 use siec_accounts::accounts;
 use siec_accounts::domain::{AccountStatus, Email};
-use support::{AppEnv, Driver, Session};
+use siec_accounts::links;
+use support::{AppEnv, Driver, Session, SmtpServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "fenêtre réelle sous Xvfb : lancer scripts/e2e"]
 async fn unknown_address_is_added_from_an_empty_search() {
     let _one = support::exclusive().await;
-    let env = AppEnv::new("situation2");
+    let mut env = AppEnv::new("situation2");
+    let smtp = SmtpServer::start("situation2");
+    smtp.configure(&mut env);
     let store = support::open_store(&env.sqlite_url()).await;
     support::add_establishment(
         &store,
@@ -83,6 +90,62 @@ async fn unknown_address_is_added_from_an_empty_search() {
     assert_eq!(detail.memberships[0].uai, "0301674G");
     let audit = support::count(&store, "SELECT COUNT(*) FROM audit_log WHERE action = 'account.add' AND target = 'basics5@mail.fr' AND agent = 'agent.e2e'").await;
     assert_eq!(audit, 1);
+
+    // « Envoyer le lien d'initialisation »: queued, then sent by the worker.
+    let button = s.text_of("#send-link").await;
+    assert_eq!(button, "Envoyer le lien d’initialisation");
+    s.click("#send-link").await;
+    s.wait_text("#alerts", |t| {
+        t.contains("Le lien d’initialisation a été demandé pour Basics5@Mail.fr.")
+    })
+    .await;
+    s.shot("lien-demande").await;
+    let row = s
+        .wait_text("#links-table tbody tr[data-state='sent']", |t| {
+            t.contains("initialisation") && t.to_lowercase().contains("envoyé")
+        })
+        .await;
+    assert!(!row.contains("réinitialisation"), "{row}");
+    s.exec(
+        "document.querySelector('#links-table').scrollIntoView()",
+        vec![],
+    )
+    .await;
+    s.shot("lien-envoye").await;
+
+    let mails = smtp.wait_for(1, Duration::from_secs(30)).await;
+    assert_eq!(mails.len(), 1, "un seul message");
+    let mail = &mails[0];
+    assert!(mail.to.contains("Basics5@Mail.fr"), "{}", mail.to);
+    assert_eq!(
+        mail.subject,
+        "Portail d'authentification - Initialisation de mot de passe"
+    );
+    let token = mail.token();
+    assert_eq!(token.len(), 40, "{token}");
+
+    // The portal's side: the caller sets a password through the link.
+    let pw = || SecretString::from("Examens-2026@SIEC".to_string());
+    let redeemed = links::redeem(&store, &token, pw(), pw()).await.unwrap();
+    assert_eq!(redeemed.email, "Basics5@Mail.fr");
+
+    // The page left open follows: « actif », the link « utilisé ».
+    s.wait_text("#account-status", |t| t.to_lowercase() == "actif")
+        .await;
+    s.wait_text("#links-table tbody tr[data-state='used']", |t| {
+        t.contains("utilisé")
+    })
+    .await;
+    s.exec(
+        "document.querySelector('#links-table').scrollIntoView()",
+        vec![],
+    )
+    .await;
+    s.shot("lien-utilise").await;
+    s.exec("window.scrollTo(0, 0)", vec![]).await;
+    s.shot("compte-actif").await;
+    let again = links::redeem(&store, &token, pw(), pw()).await.unwrap_err();
+    assert_eq!(again.to_string(), links::LINK_REFUSED);
 
     // Back in the search, the address is found now.
     s.go("#/recherche").await;

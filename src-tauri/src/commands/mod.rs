@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod dashboard;
+pub mod links;
 pub mod session;
 pub mod settings;
 

@@ -205,7 +205,7 @@ pub async fn disconnect(state: State<'_, AppState>) -> UiResult<SessionStatus> {
 }
 
 /// Keyring calls block on D-Bus: keep them off the async workers.
-async fn blocking<T: Send + 'static>(
+pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> siec_accounts::Result<T> + Send + 'static,
 ) -> UiResult<T> {
     tokio::task::spawn_blocking(f)

@@ -66,5 +66,7 @@ pub async fn settings_save(
     }
     next.save()?;
     *state.settings.write().await = next;
+    // A new relay, sender or lifetime applies to the next mail that leaves.
+    state.restart_worker().await;
     Ok(view(&state).await)
 }

@@ -559,14 +559,27 @@ pub async fn generate(store: &siec_accounts::store::Store, establishments: u32, 
                     .replace('é', "e");
                 let email = format!("prenom.{surname}{i}@ac-{academy}.fr");
                 let status = if i % 3 == 0 { "active" } else { "pending" };
+                // The search document, as the services write it: the address, then
+                // the establishment's UAI and folded name and city.
+                let est = i % establishments;
+                let doc = format!(
+                    "{} {} {}",
+                    fold_for_search(&email),
+                    Uai::from_digits(1_000_000 + est).as_str().to_ascii_lowercase(),
+                    fold_for_search(&format!(
+                        "Lycée numéro {est} {}",
+                        CITIES[est as usize % CITIES.len()].0
+                    ))
+                );
                 format!(
-                    "({}, '{email}', '{email}', 'Prénom {surname} {i}', '{status}', {now}, {now})",
-                    i + 1
+                    "({}, '{email}', '{email}', 'Prénom {surname} {i}', '{status}', {now}, {now}, '{}')",
+                    i + 1,
+                    doc.replace('\'', "''")
                 )
             })
             .collect();
         sqlx::query(&format!(
-            "INSERT INTO accounts (id, email, email_key, display_name, status, created_at, updated_at) VALUES {}",
+            "INSERT INTO accounts (id, email, email_key, display_name, status, created_at, updated_at, search_text) VALUES {}",
             rows.join(",")
         ))
         .execute(&mut *tx)
@@ -632,5 +645,117 @@ impl Session {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+/// The project's test SMTP server (`tests/support/smtp_server.py`, aiosmtpd) on a
+/// free port, storing each message in its own Maildir; stopped on drop.
+pub struct SmtpServer {
+    pub port: u16,
+    pub maildir: PathBuf,
+    child: Child,
+}
+
+/// A message as Python's email package reads it (the fields the tests need).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Received {
+    pub message_id: String,
+    pub to: String,
+    pub subject: String,
+    pub plain: Option<String>,
+}
+
+impl Received {
+    /// The token of the link in the plain-text body.
+    pub fn token(&self) -> String {
+        let body = self.plain.as_deref().expect("partie texte");
+        let marker = "/reset-password/reset/";
+        let at = body.find(marker).expect("lien dans le message") + marker.len();
+        body[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect()
+    }
+}
+
+const PYTHON: &str = "/usr/bin/python3";
+
+fn smtp_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/support/smtp_server.py")
+}
+
+impl SmtpServer {
+    pub fn start(name: &str) -> Self {
+        let port = free_port();
+        let maildir =
+            std::env::temp_dir().join(format!("siec-e2e-maildir-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&maildir);
+        let child = Command::new(PYTHON)
+            .arg(smtp_script())
+            .args(["serve", "--port", &port.to_string(), "--maildir"])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("smtp_server.py (paquet python3-aiosmtpd) : lancez scripts/e2e");
+        wait_until(Duration::from_secs(15), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Self {
+            port,
+            maildir,
+            child,
+        }
+    }
+
+    /// Points the app of `env` at this server (plain SMTP: it runs on this machine).
+    pub fn configure(&self, env: &mut AppEnv) {
+        env.set("SIEC_SMTP_HOST", "127.0.0.1")
+            .set("SIEC_SMTP_PORT", self.port.to_string())
+            .set("SIEC_SMTP_TLS", "none");
+    }
+
+    /// How many messages arrived (files in the Maildir's `new`).
+    pub fn count(&self) -> usize {
+        std::fs::read_dir(self.maildir.join("new"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    pub fn messages(&self) -> Vec<Received> {
+        let out = Command::new(PYTHON)
+            .arg(smtp_script())
+            .arg("dump")
+            .arg(&self.maildir)
+            .output()
+            .expect("smtp_server.py dump");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON de smtp_server.py dump")
+    }
+
+    /// Waits (up to `limit`) until `n` messages have arrived.
+    pub async fn wait_for(&self, n: usize, limit: Duration) -> Vec<Received> {
+        let start = Instant::now();
+        while self.count() < n {
+            assert!(
+                start.elapsed() < limit,
+                "{} message(s) reçu(s) sur {n} attendus",
+                self.count()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.messages()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.maildir);
     }
 }

@@ -25,6 +25,7 @@ export async function render(root, [email]) {
     clear(root);
     await render(root, [a.email]);
   };
+  watch(root, a, history);
 
   const sendLink = async (purpose) => {
     try {
@@ -82,17 +83,61 @@ export async function render(root, [email]) {
     auditTable(view.audit));
 }
 
+// While a link is waiting for the outbox worker or lies unused in a mailbox, its
+// state (and the account's) changes without the agent doing anything: look again
+// every two seconds, and redraw when something moved. Stops when the page is left.
+const POLL_MS = 2000;
+const LIVE = new Set(['queued', 'sending', 'sent']);
+
+function watch(root, account, history) {
+  const gen = String(Number(root.dataset.gen || 0) + 1);
+  root.dataset.gen = gen;
+  if (!(history || []).some((l) => LIVE.has(l.state))) return;
+  const before = JSON.stringify([account.status, account.version, history]);
+  const tick = async () => {
+    if (!root.isConnected || root.dataset.gen !== gen) return;
+    try {
+      const [v, hist] = await Promise.all([call('account', { email: account.email }), call('link_history', { email: account.email })]);
+      if (!root.isConnected || root.dataset.gen !== gen) return;
+      if (JSON.stringify([v.account.status, v.account.version, hist]) !== before) {
+        clear(root);
+        await render(root, [account.email]);
+        return;
+      }
+    } catch (_) {
+      // A passing failure (database busy): the next look will tell.
+    }
+    setTimeout(tick, POLL_MS);
+  };
+  setTimeout(tick, POLL_MS);
+}
+
+// The core's link history; before it loads, the account card's last link.
+function linkRows(history, last) {
+  if (history) return history;
+  return last ? [{ ...last, requested_at: last.created_at, reason: last.detail }] : [];
+}
+
 function linksTable(history, last) {
-  const rows = history || (last ? [last] : []);
+  const rows = linkRows(history, last);
   if (!rows.length) return h('p', { id: 'links-empty' }, 'Aucun lien envoyé à cette adresse.');
   return tableBlock({ class: 'fr-table--sm', id: 'links-table' },
     h('table', {},
       h('caption', {}, 'Historique des liens'),
-      h('thead', {}, h('tr', {}, ['Type', 'État', 'Demandé le', 'Expire le', 'Détail'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, rows.map((l) => h('tr', {},
+      h('thead', {}, h('tr', {}, ['Type', 'État', 'Demandé le', 'Envoyé le', 'Expire le', 'Détail'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rows.map((l) => h('tr', { dataset: { state: l.state } },
         h('td', {}, l.purpose === 'init' ? 'initialisation' : 'réinitialisation'),
         h('td', {}, linkBadge(l.state)),
-        h('td', {}, when(l.created_at)),
+        h('td', {}, when(l.requested_at)),
+        h('td', {}, when(l.sent_at)),
         h('td', {}, when(l.expires_at)),
-        h('td', {}, l.detail || ''))))));
+        h('td', {}, linkDetail(l)))))));
+}
+
+function linkDetail(l) {
+  if (l.state === 'used') return `utilisé le ${when(l.used_at)}`;
+  if (l.state === 'queued' && l.attempts > 0) return `${l.reason || 'relais indisponible'} — nouvel essai le ${when(l.next_attempt_at)}`;
+  if (l.reason) return l.reason;
+  if (l.requested_by) return `demandé par ${l.requested_by}`;
+  return '';
 }

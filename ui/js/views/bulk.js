@@ -7,14 +7,15 @@ import { query as searchQuery } from './search.js';
 import { confirmDialog } from '../confirm.js';
 
 export async function render(root, [source, value]) {
-  const out = h('div', { id: 'bulk-out' });
+  const out = h('div', { id: 'bulk-out', class: 'fr-mt-3w' });
   const list = h('textarea', { class: 'fr-input', id: 'bulk-list', rows: '5', placeholder: 'une adresse par ligne' });
   const purpose = h('select', { class: 'fr-select', id: 'bulk-purpose' },
+    h('option', { value: 'auto' }, 'Selon le compte : initialisation sans mot de passe, réinitialisation sinon'),
     h('option', { value: 'init' }, 'Initialisation (première connexion)'),
     h('option', { value: 'reset' }, 'Réinitialisation (mot de passe oublié)'));
   const selection = () => {
     if (source === 'etablissement') return { kind: 'establishment', uai: value };
-    if (source === 'recherche') return { kind: 'search', query: searchQuery({ offset: 0, limit: 500 }) };
+    if (source === 'recherche') return { kind: 'search', query: searchQuery({ offset: 0 }) };
     return { kind: 'list', emails: list.value.split(/[\s,;]+/).filter(Boolean) };
   };
   const what = source === 'etablissement' ? `toutes les adresses de l’établissement ${value}`
@@ -24,14 +25,14 @@ export async function render(root, [source, value]) {
     clear(out);
     let p;
     try {
-      p = await call('bulk_preview', { selection: selection(), purpose: purpose.value });
+      p = await call('bulk_preview', { selection: selection() });
     } catch (err) {
       showError(err);
       return;
     }
     out.append(
       h('div', { class: 'fr-callout', id: 'bulk-preview' },
-        h('p', { class: 'fr-callout__text' }, `${num(p.eligible)} lien${p.eligible > 1 ? 's' : ''} à envoyer, ${num(p.skipped.length)} adresse${p.skipped.length > 1 ? 's' : ''} écartée${p.skipped.length > 1 ? 's' : ''}.`),
+        h('p', { class: 'fr-callout__text', id: 'bulk-preview-counts', dataset: { eligible: String(p.eligible), skipped: String(p.skipped.length) } }, `${num(p.eligible)} lien${p.eligible > 1 ? 's' : ''} à envoyer, ${num(p.skipped.length)} adresse${p.skipped.length > 1 ? 's' : ''} écartée${p.skipped.length > 1 ? 's' : ''}.`),
         p.skipped.length ? h('ul', {}, p.skipped.slice(0, 20).map((s) => h('li', {}, `${s.email} : ${s.reason}`))) : null,
         h('button', { class: 'fr-btn fr-mt-2w', type: 'button', id: 'bulk-send', disabled: p.eligible === 0, onclick: () => send(p.eligible) }, 'Envoyer les liens')));
   };
@@ -39,17 +40,18 @@ export async function render(root, [source, value]) {
   const send = async (eligible, retry = null) => {
     const ok = await confirmDialog({ title: 'Confirmer l’envoi groupé', text: `${num(eligible)} lien${eligible > 1 ? 's' : ''} vont être envoyés. Chaque lien expire au bout de la durée réglée dans les paramètres.`, ok: 'Envoyer' });
     if (!ok) return;
-    const bar = h('progress', { class: 'siec-progress', id: 'bulk-progress', max: String(eligible), value: '0' });
+    const bar = h('progress', { class: 'siec-progress', id: 'bulk-progress', max: String(eligible), value: '0', 'aria-labelledby': 'bulk-progress-label' });
     const label = h('p', { id: 'bulk-progress-label', 'aria-live': 'polite' }, 'Préparation…');
     const cancel = h('button', { class: 'fr-btn fr-btn--secondary fr-mt-2w', type: 'button', id: 'bulk-cancel', onclick: () => call('bulk_cancel').catch(showError) }, 'Annuler l’envoi');
     clear(out).append(h('div', { id: 'bulk-running' }, label, bar, cancel));
     const seen = [];
     const progress = channel((p) => {
-      bar.max = p.total;
+      bar.max = Math.max(p.total, 1);
       bar.value = p.done;
       seen.push(p.done);
       bar.dataset.updates = String(seen.length);
-      label.textContent = `${num(p.done)} sur ${num(p.total)} — ${num(p.failed)} en échec, ${num(p.skipped)} écartés`;
+      bar.dataset.seen = seen.join(',');
+      label.textContent = `${num(p.done)} sur ${num(p.total)} envoyé${p.done > 1 ? 's' : ''} — ${num(p.failed)} en échec, ${num(p.skipped)} écarté${p.skipped > 1 ? 's' : ''}`;
     });
     try {
       const s = await call('bulk_send', { selection: retry || selection(), purpose: purpose.value, onProgress: progress });
@@ -59,19 +61,26 @@ export async function render(root, [source, value]) {
     }
   };
 
+  // The core's summary: sent, still queued (relay away: the worker sends them
+  // later by itself), failed with the relay's reason, skipped with why.
   const summary = (s) => {
-    clear(out).append(h('div', { class: `fr-alert fr-alert--${s.failed.length ? 'warning' : 'success'}`, id: 'bulk-summary' },
+    const pl = (n, one, many) => `${num(n)} ${n > 1 ? many : one}`;
+    const parts = [pl(s.sent, 'lien envoyé', 'liens envoyés'), `${num(s.failed.length)} en échec`, pl(s.skipped.length, 'adresse écartée', 'adresses écartées')];
+    if (s.queued) parts.push(`${num(s.queued)} en attente du relais (envoyés automatiquement dès son retour)`);
+    const issues = (title, list) => list.length ? [h('p', { class: 'fr-mb-0' }, title), h('ul', {}, list.slice(0, 50).map((f) => h('li', {}, `${f.email} : ${f.reason}`)), list.length > 50 ? h('li', {}, `… et ${num(list.length - 50)} autres`) : null)] : [];
+    clear(out).append(...[h('div', { class: `fr-alert fr-alert--${s.failed.length || s.cancelled ? 'warning' : 'success'}`, id: 'bulk-summary' },
       h('h3', { class: 'fr-alert__title' }, s.cancelled ? 'Envoi annulé' : 'Envoi terminé'),
-      h('p', { id: 'bulk-summary-counts', dataset: { queued: String(s.queued), failed: String(s.failed.length), skipped: String(s.skipped) } },
-        `${num(s.queued)} lien${s.queued > 1 ? 's' : ''} demandé${s.queued > 1 ? 's' : ''}, ${num(s.failed.length)} en échec, ${num(s.skipped)} écarté${s.skipped > 1 ? 's' : ''}${s.cancelled ? `, ${num(s.not_started)} non traités` : ''}.`),
-      s.failed.length ? h('ul', {}, s.failed.slice(0, 50).map((f) => h('li', {}, `${f.email} : ${f.message}`))) : null),
-      s.failed.length ? h('button', { class: 'fr-btn fr-mt-2w', type: 'button', id: 'bulk-retry', onclick: () => send(s.failed.length, { kind: 'list', emails: s.failed.map((f) => f.email) }) }, 'Réessayer les envois en échec') : null);
+      h('p', { id: 'bulk-summary-counts', dataset: { sent: String(s.sent), queued: String(s.queued), failed: String(s.failed.length), skipped: String(s.skipped.length) } }, `${parts.join(', ')}.`),
+      ...issues('En échec :', s.failed),
+      ...issues('Écartées :', s.skipped)),
+      s.failed.length ? h('button', { class: 'fr-btn fr-mt-2w', type: 'button', id: 'bulk-retry', onclick: () => send(s.failed.length, { kind: 'list', emails: s.failed.map((f) => f.email) }) }, 'Réessayer les envois en échec') : null,
+      source === 'etablissement' ? h('p', { class: 'fr-mt-2w' }, h('a', { class: 'fr-link fr-icon-arrow-left-line fr-link--icon-left', href: `#/etablissement/${value}` }, `Retour à l’établissement ${value}`)) : null].filter(Boolean));
   };
 
-  root.append(h('h1', {}, 'Envoi groupé'),
+  root.append(...[h('h1', {}, 'Envoi groupé'),
     h('p', { class: 'fr-text--lead' }, `Sélection : ${what}.`),
     source ? null : h('div', { class: 'fr-input-group' }, h('label', { class: 'fr-label', for: 'bulk-list' }, 'Adresses (une par ligne, ou séparées par des virgules)'), list),
     h('div', { class: 'fr-select-group' }, h('label', { class: 'fr-label', for: 'bulk-purpose' }, 'Type de lien'), purpose),
     h('button', { class: 'fr-btn fr-btn--secondary', type: 'button', id: 'bulk-preview-btn', onclick: preview }, 'Prévisualiser'),
-    out);
+    out].filter(Boolean));
 }
