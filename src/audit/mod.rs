@@ -132,8 +132,11 @@ pub fn action_label(action: &str) -> &str {
         "account.disable" => "compte désactivé",
         "account.enable" => "compte réactivé",
         "account.edit" => "compte modifié",
-        "link.send" => "lien demandé",
+        "link.request" => "lien demandé",
+        "link.retry" => "envoi groupé relancé",
         "link.redeem" => "mot de passe défini",
+        "agent.add" => "agent créé",
+        "agent.disable" => "agent désactivé",
         other => other,
     }
 }

@@ -182,13 +182,15 @@ pub async fn retry_failed(store: &Store, batch_id: &str) -> Result<u64> {
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    sqlx::query("INSERT INTO audit_log (at, agent, action, target, after) VALUES ($1, $2, 'link.retry', $3, $4)")
-        .bind(now)
-        .bind(store.agent())
-        .bind(format!("envoi groupé {batch_id}"))
-        .bind(serde_json::json!({ "requeued": n }).to_string())
-        .execute(&mut *tx)
-        .await?;
+    crate::audit::record(
+        &mut tx,
+        store,
+        "link.retry",
+        &format!("envoi groupé {batch_id}"),
+        None,
+        Some(serde_json::json!({ "requeued": n })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(n)
 }

@@ -148,14 +148,15 @@ pub async fn redeem(
     .await?;
     let after =
         serde_json::json!({ "status": "active", "link": link_id, "purpose": purpose.code() });
-    sqlx::query("INSERT INTO audit_log (at, agent, action, target, before, after) VALUES ($1, $2, 'link.redeem', $3, $4, $5)")
-        .bind(now)
-        .bind(store.agent())
-        .bind(&email)
-        .bind(serde_json::json!({ "status": before }).to_string())
-        .bind(after.to_string())
-        .execute(&mut *tx)
-        .await?;
+    crate::audit::record(
+        &mut tx,
+        store,
+        "link.redeem",
+        &email.to_ascii_lowercase(),
+        Some(serde_json::json!({ "status": before })),
+        Some(after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redeemed { email, purpose })
 }

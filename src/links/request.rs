@@ -128,13 +128,15 @@ pub(crate) async fn enqueue(
     .await?;
     let after =
         serde_json::json!({ "request": request_id, "purpose": purpose.code(), "batch": batch_id });
-    sqlx::query("INSERT INTO audit_log (at, agent, action, target, after) VALUES ($1, $2, 'link.request', $3, $4)")
-        .bind(now)
-        .bind(store.agent())
-        .bind(&account.email)
-        .bind(after.to_string())
-        .execute(&mut **tx)
-        .await?;
+    crate::audit::record(
+        tx,
+        store,
+        "link.request",
+        &account.email.to_ascii_lowercase(),
+        None,
+        Some(after),
+    )
+    .await?;
     Ok(LinkRequested {
         request_id,
         outbox_id,

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -160,6 +161,9 @@ impl Driver {
             .envs(env.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
+            // Its own process group, so that dropping it also ends the
+            // WebKitWebDriver and app processes it starts.
+            .process_group(0)
             .spawn()
             .expect("tauri-driver introuvable : lancez scripts/e2e (cargo install tauri-driver)");
         wait_until(Duration::from_secs(10), || {
@@ -171,6 +175,9 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
