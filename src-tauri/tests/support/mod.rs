@@ -175,9 +175,14 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.child.id())])
-            .status();
+        // The driver leads its own process group (see `spawn`): this ends the
+        // WebKitWebDriver and app processes it started, and nothing else.
+        let pgid = self.child.id() as libc::pid_t;
+        if pgid > 1 {
+            unsafe {
+                libc::killpg(pgid, libc::SIGKILL);
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
