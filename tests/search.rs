@@ -314,34 +314,3 @@ async fn search_follows_renames_attachments_and_detachments() {
         );
     }
 }
-
-#[tokio::test]
-async fn a_full_page_read_in_address_order_is_the_global_page() {
-    for kind in BOTH {
-        let db = TestDb::new(kind).await;
-        let s = &db.store;
-        seed(s).await;
-        let q = |descending, offset| SearchQuery {
-            text: "ac-paris".into(),
-            limit: 2,
-            offset,
-            descending,
-            ..Default::default()
-        };
-        let page = search(s, &q(false, 0)).await.unwrap();
-        assert_eq!(
-            emails(&page.rows),
-            vec!["cpe.llg@ac-paris.fr", "directrice@ac-paris.fr"],
-            "{kind:?}"
-        );
-        assert_eq!((page.total, page.total_exact), (3, true));
-        let page = search(s, &q(true, 0)).await.unwrap();
-        assert_eq!(
-            emails(&page.rows),
-            vec!["proviseur@ac-paris.fr", "directrice@ac-paris.fr"]
-        );
-        let page = search(s, &q(false, 2)).await.unwrap();
-        assert_eq!(emails(&page.rows), vec!["proviseur@ac-paris.fr"]);
-        assert_eq!((page.total, page.total_exact), (3, true));
-    }
-}

@@ -114,8 +114,6 @@ struct Terms {
     /// Upper-cased, for UAI prefixes.
     uai: Option<String>,
     backend: Backend,
-    /// Look only at the first this-many addresses in sort order (see `WINDOW`).
-    window: Option<(i64, &'static str)>,
 }
 
 impl Terms {
@@ -133,7 +131,6 @@ impl Terms {
             folded: fold_for_search(t),
             uai: looks_like_uai.then_some(upper),
             backend,
-            window: None,
         })
     }
 
@@ -150,12 +147,6 @@ fn like_escape(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// Text that many accounts match (a common name, a city) is answered fastest by
-/// reading addresses in order and keeping the matching ones, stopping after the page:
-/// if the first `WINDOW` addresses hold a full page of matches, that page is exactly
-/// the global one, since every later address sorts after them.
-const WINDOW: i64 = 20_000;
-
 /// The two statements a query runs: the page of rows, and the capped count.
 struct Plan {
     rows: Sql,
@@ -164,20 +155,15 @@ struct Plan {
     offset: i64,
 }
 
-fn plan(q: &SearchQuery, backend: Backend, window: bool) -> Plan {
+fn plan(q: &SearchQuery, backend: Backend) -> Plan {
     let limit = q.limit.clamp(1, 500) as i64;
     let offset = q.offset.min(10_000_000) as i64;
-    let dir = if q.descending { "DESC" } else { "ASC" };
-    let terms = Terms::parse(&q.text, backend).map(|mut t| {
-        if window {
-            t.window = Some((WINDOW, dir));
-        }
-        t
-    });
+    let terms = Terms::parse(&q.text, backend);
     let filter: fn(&mut Sql, &SearchQuery, Option<&Terms>) = match q.kind {
         SearchKind::Accounts => accounts_filter,
         SearchKind::Establishments => establishments_filter,
     };
+    let dir = if q.descending { "DESC" } else { "ASC" };
     let mut rows = Sql::default();
     match q.kind {
         SearchKind::Accounts => {
@@ -237,44 +223,17 @@ fn plan(q: &SearchQuery, backend: Backend, window: bool) -> Plan {
 /// The statements `search` runs for a query, with the values written in, so the
 /// benchmark can time the same SQL outside the application.
 pub fn statements(q: &SearchQuery, backend: Backend) -> (String, String) {
-    let p = plan(q, backend, false);
+    let p = plan(q, backend);
     (p.rows.inline(), p.count.inline())
 }
 
 pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
-    let backend = store.backend();
-    let windowed = q.kind == SearchKind::Accounts
-        && q.sort == SortKey::Email
-        && Terms::parse(&q.text, backend).is_some_and(|t| !t.short());
-    if windowed {
-        let p = plan(q, backend, true);
-        let rows = p.rows.fetch_accounts(store).await?;
-        if rows.len() as i64 == p.limit {
-            let (total, total_exact) = if q.skip_count {
-                (0, false)
-            } else {
-                match p.count.fetch_count(store).await? {
-                    n if n > COUNT_CAP => (COUNT_CAP as u64, false),
-                    // Fewer within the window than the cap: only the full count knows.
-                    _ => {
-                        let n = plan(q, backend, false).count.fetch_count(store).await?;
-                        (n.min(COUNT_CAP) as u64, n <= COUNT_CAP)
-                    }
-                }
-            };
-            return Ok(SearchPage {
-                rows,
-                total,
-                total_exact,
-            });
-        }
-    }
     let Plan {
         rows,
         count,
         limit,
         offset,
-    } = plan(q, backend, false);
+    } = plan(q, store.backend());
     let rows = match q.kind {
         SearchKind::Accounts => rows.fetch_accounts(store).await?,
         SearchKind::Establishments => rows.fetch_establishments(store).await?,
@@ -297,14 +256,7 @@ pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
 
 /// `FROM accounts a WHERE …`
 fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
-    match terms.and_then(|t| t.window) {
-        // Named columns: agents may not read every column of accounts.
-        Some((n, dir)) => sql.push(&format!(
-            " FROM (SELECT id, email_key, status, created_at, password_set_at, search_text \
-             FROM accounts ORDER BY email_key {dir} LIMIT {n}) a WHERE 1 = 1"
-        )),
-        None => sql.push(" FROM accounts a WHERE 1 = 1"),
-    }
+    sql.push(" FROM accounts a WHERE 1 = 1");
     if let Some(t) = terms {
         if t.short() {
             // One or two characters: an address prefix, read in order from the B-tree.
@@ -350,7 +302,7 @@ fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
 /// FTS5 trigram table on SQLite.
 fn account_documents(sql: &mut Sql, t: &Terms) {
     let literal = !t.folded.contains(['%', '_', '\\']);
-    if t.backend == Backend::Sqlite && literal && t.window.is_none() {
+    if t.backend == Backend::Sqlite && literal {
         // FTS5 serves LIKE from its index only without an ESCAPE clause.
         sql.push("a.id IN (SELECT rowid FROM accounts_fts WHERE search_text LIKE ");
         sql.push_arg(format!("%{}%", t.folded));
