@@ -6,6 +6,7 @@
 mod establishments;
 mod operations;
 mod queries;
+pub(crate) use queries::refresh_establishment_tags;
 
 pub use establishments::{add_establishment, edit_establishment, establishment};
 pub use operations::{

@@ -2,8 +2,8 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::queries::{
-    detail, find_account, get_account, get_establishment, live_link_count, refresh_search_text,
-    revoke_live_links,
+    detail, find_account, get_account, get_establishment, live_link_count,
+    refresh_establishment_tags, refresh_search_text, revoke_live_links,
 };
 use super::{Account, AccountDetail, NewAccount, PrincipalChange};
 use crate::audit;
@@ -63,6 +63,9 @@ pub async fn add_account(store: &Store, new: NewAccount) -> Result<AccountDetail
     }
     insert_membership(&mut tx, id, est_id, role, now).await?;
     refresh_search_text(&mut tx, id).await?;
+    if new.principal {
+        refresh_establishment_tags(&mut tx, est_id).await?;
+    }
     let out = detail(&mut tx, id, account, now).await?;
     audit::record(
         &mut tx,
@@ -190,6 +193,9 @@ pub async fn detach(store: &Store, email: &Email, uai: &Uai) -> Result<AccountDe
         .execute(&mut *tx)
         .await?;
     refresh_search_text(&mut tx, id).await?;
+    if role == Role::Principal {
+        refresh_establishment_tags(&mut tx, est_id).await?;
+    }
     touch(&mut tx, id, now).await?;
     let (_, account_after) = get_account(&mut tx, email).await?;
     let out = detail(&mut tx, id, account_after, now).await?;
@@ -256,6 +262,7 @@ pub async fn make_principal(store: &Store, email: &Email, uai: &Uai) -> Result<P
     .bind(id)
     .execute(&mut *tx)
     .await?;
+    refresh_establishment_tags(&mut tx, est_id).await?;
     touch(&mut tx, id, now).await?;
     let change = PrincipalChange {
         uai: uai.to_string(),

@@ -228,6 +228,13 @@ pub(super) async fn revoke_live_links(
 
 /// Rewrites an account's search document: its address, then the UAI, name and city
 /// of each establishment it belongs to, all folded like the searched text.
+/// Bounds on the search document and the filter tags, which PostgreSQL keeps in
+/// one B-tree entry (at most 2 704 bytes) with the address. An address attached to
+/// dozens of establishments is still found by each of them: searches on an
+/// establishment's name also go through its memberships (see `search`).
+const DOC_MAX: usize = 1_200;
+const TAGS_MAX: usize = 600;
+
 pub(crate) async fn refresh_search_text(conn: &mut AnyConnection, account_id: i64) -> Result<()> {
     let (email_key,): (String,) = sqlx::query_as("SELECT email_key FROM accounts WHERE id = $1")
         .bind(account_id)
@@ -242,6 +249,9 @@ pub(crate) async fn refresh_search_text(conn: &mut AnyConnection, account_id: i6
     .await?;
     let mut doc = fold_for_search(&email_key);
     for (uai, text) in rows {
+        if doc.len() + uai.len() + text.len() + 2 > DOC_MAX {
+            break;
+        }
         doc.push(' ');
         doc.push_str(&uai.to_ascii_lowercase());
         doc.push(' ');
@@ -250,7 +260,55 @@ pub(crate) async fn refresh_search_text(conn: &mut AnyConnection, account_id: i6
     sqlx::query("UPDATE accounts SET search_text = $1 WHERE id = $2")
         .bind(doc)
         .bind(account_id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    refresh_tags(conn, "id = $1", account_id).await
+}
+
+/// Rewrites the filter tags of every account of an establishment: needed when its
+/// principal appears or goes (the no-principal flag) or when a role changes there.
+pub(crate) async fn refresh_establishment_tags(
+    conn: &mut AnyConnection,
+    est_id: i64,
+) -> Result<()> {
+    refresh_tags(
+        conn,
+        "id IN (SELECT account_id FROM memberships WHERE establishment_id = $1)",
+        est_id,
+    )
+    .await
+}
+
+/// Filter tags, one segment per membership: RS academy US role-letter
+/// no-principal-flag RS (see migrations/*/0005_search_tags.sql; `search` builds its
+/// patterns from the same layout).
+async fn refresh_tags(conn: &mut AnyConnection, target: &str, id: i64) -> Result<()> {
+    let postgres = conn.backend_name() == "PostgreSQL";
+    let (agg_start, agg_end, rs, us, first) = if postgres {
+        (
+            "string_agg(",
+            ", '' ORDER BY e.id)",
+            "chr(30)",
+            "chr(31)",
+            "left(m.role, 1)",
+        )
+    } else {
+        (
+            "group_concat(",
+            ", '')",
+            "char(30)",
+            "char(31)",
+            "substr(m.role, 1, 1)",
+        )
+    };
+    let sql = format!(
+        "UPDATE accounts SET search_tags = substr(coalesce((SELECT {agg_start}{rs} || e.academy || {us} || {first} \
+         || CASE WHEN EXISTS (SELECT 1 FROM memberships p WHERE p.establishment_id = m.establishment_id AND p.role = 'principal') THEN '0' ELSE '1' END \
+         || {rs}{agg_end} FROM memberships m JOIN establishments e ON e.id = m.establishment_id \
+         WHERE m.account_id = accounts.id), ''), 1, {TAGS_MAX}), \
+         principal_of = (SELECT COUNT(*) FROM memberships m WHERE m.account_id = accounts.id AND m.role = 'principal') \
+         WHERE {target}"
+    );
+    sqlx::query(&sql).bind(id).execute(conn).await?;
     Ok(())
 }

@@ -81,6 +81,7 @@ fn typical_queries() -> Vec<(&'static str, SearchQuery)> {
     };
     vec![
         ("adresse (fragment)", text("dupont12")),
+        ("nom de famille courant", text("martin")),
         ("adresse (2 lettres)", text("ce")),
         ("UAI (début)", text("0750")),
         ("nom avec accents", text("Lycée Émile Zola")),
@@ -150,9 +151,14 @@ async fn bench_search(store: &Store, runs: usize) -> Result<()> {
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         let (p50, p95, p99) = percentiles(times);
-        let counted = !q.skip_count && page.rows.len() as u64 == q.limit;
+        if std::env::var_os("SIEC_BENCH_SQL").is_some() {
+            for statement in search::statements(store, &q).await? {
+                eprintln!("-- {label}\n{statement};");
+            }
+        }
         let floor = if store.backend() == Backend::Postgres {
-            pgbench_floor(store, &q, counted, runs)?
+            let statements = search::statements(store, &q).await?;
+            pgbench_floor(store, &statements, runs)?
         } else {
             "—".into()
         };
@@ -167,15 +173,11 @@ async fn bench_search(store: &Store, runs: usize) -> Result<()> {
 }
 
 /// The statements `search` ran, timed by pgbench over its own connection.
-fn pgbench_floor(store: &Store, q: &SearchQuery, counted: bool, runs: usize) -> Result<String> {
-    let (rows, count) = search::statements(q, store.backend());
+fn pgbench_floor(store: &Store, statements: &[String], runs: usize) -> Result<String> {
     let dir = std::env::temp_dir().join(format!("siec-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
     let script = dir.join("query.sql");
-    let mut sql = format!("{rows};\n");
-    if counted {
-        sql.push_str(&format!("{count};\n"));
-    }
+    let sql: String = statements.iter().map(|s| format!("{s};\n")).collect();
     std::fs::write(&script, sql)?;
     let status = std::process::Command::new("pgbench")
         .current_dir(&dir)

@@ -60,6 +60,7 @@ pub async fn generate(
     }
     // Each establishment's part of its accounts' search documents.
     let mut est_docs = Vec::with_capacity(uais.len());
+    let mut est_academies = Vec::with_capacity(uais.len());
     for (chunk_no, chunk) in uais.chunks(batch).enumerate() {
         let mut tx = store.pool().begin().await?;
         let mut sql = String::from("INSERT INTO establishments (id, uai, name, city, academy, search_text, created_at, updated_at) VALUES ");
@@ -82,6 +83,7 @@ pub async fn generate(
                 b + 4,
                 b + 5
             ));
+            est_academies.push(academy);
             est_docs.push(format!(
                 "{} {}",
                 uai.as_str().to_ascii_lowercase(),
@@ -110,11 +112,18 @@ pub async fn generate(
     let mut memberships = 0u64;
     // One establishment in ten has no principal yet, as in real life.
     let mut principal_given: Vec<bool> = (0..uais.len()).map(|_| rng.gen_bool(0.1)).collect();
+    let never_principal = principal_given.clone();
+    // Filter tags as `accounts::refresh_search_text` writes them, assuming every other
+    // establishment gets its principal; checked once everything is in.
+    let tag = |e: usize, role: char| {
+        let np = if never_principal[e] { '1' } else { '0' };
+        format!("\u{1e}{}\u{1f}{role}{np}\u{1e}", est_academies[e])
+    };
     let mut next = 0u64;
     while next < opts.accounts {
         let n = batch.min((opts.accounts - next) as usize);
         let mut tx = store.pool().begin().await?;
-        let mut acc_sql = String::from("INSERT INTO accounts (id, email, email_key, display_name, status, password_set_at, created_at, updated_at, search_text) VALUES ");
+        let mut acc_sql = String::from("INSERT INTO accounts (id, email, email_key, display_name, status, password_set_at, created_at, updated_at, search_text, search_tags, principal_of) VALUES ");
         let mut acc_args: Vec<String> = Vec::with_capacity(n * 5);
         let mut mem_rows = Vec::with_capacity(n + n / 20);
         for i in 0..n {
@@ -149,6 +158,7 @@ pub async fn generate(
                 if principal { "principal" } else { "member" }
             ));
             let mut doc = format!("{} {}", fold_for_search(&email), est_docs[e]);
+            let mut tags = tag(e, if principal { 'p' } else { 'm' });
             if rng.gen_range(0..20) == 0 {
                 let o = rng.gen_range(0..uais.len());
                 if o != e {
@@ -156,6 +166,7 @@ pub async fn generate(
                     mem_rows.push(format!("({id}, {other}, 'member', {now})"));
                     doc.push(' ');
                     doc.push_str(&est_docs[o]);
+                    tags.push_str(&tag(o, 'm'));
                 }
             }
             if i > 0 {
@@ -163,12 +174,14 @@ pub async fn generate(
             }
             let b = acc_args.len();
             acc_sql.push_str(&format!(
-                "({id}, ${}, ${}, ${}, ${}, {set_at}, {now}, {now}, ${})",
+                "({id}, ${}, ${}, ${}, ${}, {set_at}, {now}, {now}, ${}, ${}, {})",
                 b + 1,
                 b + 2,
                 b + 3,
                 b + 4,
-                b + 5
+                b + 5,
+                b + 6,
+                u8::from(principal)
             ));
             acc_args.extend([
                 email.clone(),
@@ -176,6 +189,7 @@ pub async fn generate(
                 format!("{first} {last}"),
                 status.to_string(),
                 doc,
+                tags,
             ]);
         }
         let mut q = sqlx::query(&acc_sql);
@@ -203,6 +217,22 @@ pub async fn generate(
                 .await?;
         }
     }
+    // An establishment expected to get a principal that got none (no address drawn
+    // for it): its members' tags are rewritten by the core's own statement.
+    let without: Vec<(i64,)> = sqlx::query_as(
+        "SELECT e.id FROM establishments e WHERE e.id > $1 AND NOT EXISTS \
+         (SELECT 1 FROM memberships p WHERE p.establishment_id = e.id AND p.role = 'principal')",
+    )
+    .bind(start_est)
+    .fetch_all(store.pool())
+    .await?;
+    let mut conn = store.pool().acquire().await?;
+    for (id,) in without {
+        if !never_principal[(id - start_est - 1) as usize] {
+            crate::accounts::refresh_establishment_tags(&mut conn, id).await?;
+        }
+    }
+    drop(conn);
     // Fresh statistics and visibility maps, as autovacuum would leave them.
     let maintenance = match store.backend() {
         Backend::Postgres => "VACUUM ANALYZE",

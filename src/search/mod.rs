@@ -139,6 +139,15 @@ impl Terms {
     fn short(&self) -> bool {
         self.email.chars().count() < 3
     }
+
+    /// Digits, `@` or `.` mean a UAI or a piece of an address: few accounts match,
+    /// and the trigram index finds them directly.
+    fn looks_narrow(&self) -> bool {
+        self.uai.is_some()
+            || self
+                .email
+                .contains(|c: char| c.is_ascii_digit() || c == '@' || c == '.')
+    }
 }
 
 fn like_escape(s: &str) -> String {
@@ -156,8 +165,7 @@ struct Plan {
 }
 
 fn plan(q: &SearchQuery, backend: Backend) -> Plan {
-    let limit = q.limit.clamp(1, 500) as i64;
-    let offset = q.offset.min(10_000_000) as i64;
+    let (limit, offset) = page_bounds(q);
     let terms = Terms::parse(&q.text, backend);
     let filter: fn(&mut Sql, &SearchQuery, Option<&Terms>) = match q.kind {
         SearchKind::Accounts => accounts_filter,
@@ -167,27 +175,24 @@ fn plan(q: &SearchQuery, backend: Backend) -> Plan {
     let mut rows = Sql::default();
     match q.kind {
         SearchKind::Accounts => {
-            let order = match q.sort {
-                SortKey::Status => "a.status",
-                SortKey::Created => "a.created_at",
-                _ => "a.email_key",
-            };
-            // The page's accounts first, then their first establishment (principal
-            // roles first) for display only.
-            rows.push(
-                "SELECT a.email, a.display_name, a.status, f.role, e.uai, e.name, e.city, e.academy, \
-                 (SELECT COUNT(*) FROM memberships c WHERE c.account_id = a.id) AS n \
-                 FROM (SELECT a.id",
-            );
-            filter(&mut rows, q, terms.as_ref());
-            rows.push(&format!(
-                " ORDER BY {order} {dir}, a.email_key {dir} LIMIT {limit} OFFSET {offset}) page \
-                 JOIN accounts a ON a.id = page.id \
-                 LEFT JOIN memberships f ON f.account_id = a.id AND f.establishment_id = (SELECT m1.establishment_id FROM memberships m1 \
-                   WHERE m1.account_id = a.id ORDER BY CASE m1.role WHEN 'principal' THEN 0 ELSE 1 END, m1.establishment_id LIMIT 1) \
-                 LEFT JOIN establishments e ON e.id = f.establishment_id \
-                 ORDER BY {order} {dir}, a.email_key {dir}"
+            let mut page = Sql::default();
+            let text_index = terms.as_ref().is_some_and(|t| !t.short());
+            if text_index && backend == Backend::Postgres {
+                // Matches first (trigram index), then their order: left to itself the
+                // planner may walk the address index hoping to meet 50 matches early,
+                // which for a rare text means most of the base.
+                page.push("SELECT a.id FROM (SELECT a.id, a.email_key, a.status, a.created_at");
+                filter(&mut page, q, terms.as_ref());
+                page.push(" OFFSET 0) a");
+            } else {
+                page.push("SELECT a.id");
+                filter(&mut page, q, terms.as_ref());
+            }
+            page.push(&format!(
+                " ORDER BY {} {dir}, a.email_key {dir} LIMIT {limit} OFFSET {offset}",
+                account_order(q)
             ));
+            rows = account_rows(page, q);
         }
         SearchKind::Establishments => {
             let order = match q.sort {
@@ -220,30 +225,356 @@ fn plan(q: &SearchQuery, backend: Backend) -> Plan {
     }
 }
 
+fn account_order(q: &SearchQuery) -> &'static str {
+    match q.sort {
+        SortKey::Status => "a.status",
+        SortKey::Created => "a.created_at",
+        _ => "a.email_key",
+    }
+}
+
+/// The displayed columns of the accounts `page` selects (a statement returning
+/// their ids): the page's accounts first, then their first establishment
+/// (principal roles first) for display only.
+fn account_rows(page: Sql, q: &SearchQuery) -> Sql {
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    let order = account_order(q);
+    let mut rows = Sql::default();
+    rows.push(
+        "SELECT a.email, a.display_name, a.status, f.role, e.uai, e.name, e.city, e.academy, \
+         (SELECT COUNT(*) FROM memberships c WHERE c.account_id = a.id) AS n \
+         FROM (",
+    );
+    rows.append(page);
+    rows.push(&format!(
+        ") page \
+         JOIN accounts a ON a.id = page.id \
+         LEFT JOIN memberships f ON f.account_id = a.id AND f.establishment_id = (SELECT m1.establishment_id FROM memberships m1 \
+           WHERE m1.account_id = a.id ORDER BY CASE m1.role WHEN 'principal' THEN 0 ELSE 1 END, m1.establishment_id LIMIT 1) \
+         LEFT JOIN establishments e ON e.id = f.establishment_id \
+         ORDER BY {order} {dir}, a.email_key {dir}"
+    ));
+    rows
+}
+
+/// How many accounts a walk in address order reads at most before giving way to
+/// the indexes. Broad searches (a common name, a city, a filter) fill their page
+/// and their capped count well within it; narrow ones fail it quickly and are
+/// answered by the trigram index, whose cost grows with the number of matches.
+const WALK_WINDOW: i64 = 10_000;
+
+/// A walk through accounts in address order, testing each row (search document,
+/// status, filter tags) and stopping as soon as the page and the capped count are
+/// known. `None` when the indexes answer at once anyway: short prefixes, text that
+/// looks like an address or a UAI (few matches), the plain list, other sort orders.
+fn walk_plan(q: &SearchQuery, backend: Backend) -> Option<Sql> {
+    if q.kind != SearchKind::Accounts || q.sort != SortKey::Email {
+        return None;
+    }
+    // Principals' addresses share one pattern (ce.<uai>@…) and sit together in
+    // address order: their own partial index serves them instead.
+    if q.role == Some(Role::Principal) {
+        return None;
+    }
+    let terms = Terms::parse(&q.text, backend);
+    if let Some(t) = &terms {
+        if t.short() || t.looks_narrow() {
+            return None;
+        }
+    } else if q.status.is_none() && !q.never_initialised && tags_pattern(q).is_none() {
+        return None;
+    }
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    let (limit, offset) = page_bounds(q);
+    let need = if q.skip_count {
+        offset + limit
+    } else {
+        (offset + limit).max(COUNT_CAP + 1)
+    };
+    let mut walk = Sql::default();
+    walk.push(&format!(
+        "SELECT a.id FROM (SELECT id, email_key, status, password_set_at, principal_of, search_text, search_tags \
+         FROM accounts ORDER BY email_key {dir} LIMIT {WALK_WINDOW}) a WHERE 1 = 1"
+    ));
+    if let Some(t) = &terms {
+        walk.push(" AND a.search_text LIKE ");
+        walk.push_arg(format!("%{}%", like_escape(&t.folded)));
+        walk.push(" ESCAPE '\\'");
+    }
+    account_conditions(&mut walk, q);
+    walk.push(&format!(" ORDER BY a.email_key {dir} LIMIT {need}"));
+    Some(walk)
+}
+
+/// Statements for accounts reached through their establishments.
+struct MembershipPlan {
+    rows: Sql,
+    /// Distinct accounts among the first rows of each part, and how many rows each
+    /// part gave: the capped total without reading every match.
+    capped: Sql,
+    /// The exact total, when the capped one cannot tell.
+    full: Sql,
+}
+
+/// Rows each part of a capped count reads at most: past `COUNT_CAP` distinct
+/// accounts the answer is « plus de 1 000 » whatever the duplicates.
+const PART_CAP: i64 = COUNT_CAP + 100;
+
+/// Accounts reached through their establishments: the members of the
+/// establishments whose name or city holds the text (a few hundred establishments
+/// out of tens of thousands, found by the establishments' trigram index) or that
+/// meet the academy and "without principal" filters, plus, for text, the accounts
+/// whose address holds it. Each membership carries its account's address and
+/// status, so this reads one index whatever the size of the base. `None` when
+/// nothing at the establishment level narrows the search.
+fn membership_plan(q: &SearchQuery, backend: Backend) -> Option<MembershipPlan> {
+    if q.kind != SearchKind::Accounts || q.sort != SortKey::Email {
+        return None;
+    }
+    let terms = Terms::parse(&q.text, backend).filter(|t| !t.short() && !t.looks_narrow());
+    let academy = q
+        .academy
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    if terms.is_none() && academy.is_none() && !q.without_principal {
+        return None;
+    }
+    let members = |sql: &mut Sql, distinct: &str| {
+        if let Some(t) = &terms {
+            // The text names one establishment, the filters may hold through another
+            // (as the per-account document and tags read them): the filters are then
+            // tested on the account's tags.
+            sql.push(&format!(
+                "SELECT {distinct}m.account_id AS id, m.email_key FROM establishments e \
+                 JOIN memberships m ON m.establishment_id = e.id"
+            ));
+            if tags_pattern(q).is_some() {
+                sql.push(" JOIN accounts a ON a.id = m.account_id");
+            }
+            sql.push(" WHERE ");
+            text_match(
+                sql,
+                backend,
+                "e.id",
+                "establishments_fts",
+                "e.search_text",
+                &t.folded,
+            );
+            if let Some(s) = q.status {
+                sql.push(" AND m.status = ");
+                sql.push_arg(s.code().to_string());
+            }
+            if q.never_initialised {
+                sql.push(" AND m.password_set_at IS NULL");
+            }
+            if let Some(pattern) = tags_pattern(q) {
+                sql.push(" AND a.search_tags LIKE ");
+                sql.push_arg(pattern);
+                sql.push(" ESCAPE '\\'");
+            }
+            return;
+        }
+        sql.push(&format!(
+            "SELECT {distinct}m.account_id AS id, m.email_key FROM establishments e \
+             JOIN memberships m ON m.establishment_id = e.id WHERE 1 = 1"
+        ));
+        if let Some(a) = academy {
+            sql.push(" AND e.academy = ");
+            sql.push_arg(a.to_string());
+        }
+        if q.without_principal {
+            sql.push(" AND NOT EXISTS (SELECT 1 FROM memberships p WHERE p.establishment_id = e.id AND p.role = 'principal')");
+        }
+        if let Some(role) = q.role {
+            sql.push(" AND m.role = ");
+            sql.push_arg(role.code().to_string());
+        }
+        if let Some(s) = q.status {
+            sql.push(" AND m.status = ");
+            sql.push_arg(s.code().to_string());
+        }
+        if q.never_initialised {
+            sql.push(" AND m.password_set_at IS NULL");
+        }
+    };
+    let addresses = |sql: &mut Sql| {
+        let t = terms.as_ref().expect("text");
+        sql.push("SELECT a.id, a.email_key FROM accounts a WHERE ");
+        text_match(
+            sql,
+            backend,
+            "a.id",
+            "accounts_email_fts",
+            "a.email_key",
+            &t.email,
+        );
+        account_conditions(sql, q);
+    };
+    let all = |sql: &mut Sql| {
+        if terms.is_some() {
+            members(sql, "");
+            sql.push(" UNION ");
+            addresses(sql);
+        } else {
+            members(sql, "DISTINCT ");
+        }
+    };
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    let (limit, offset) = page_bounds(q);
+    let mut page = Sql::default();
+    page.push("SELECT c.id FROM (");
+    all(&mut page);
+    page.push(&format!(
+        ") c ORDER BY c.email_key {dir} LIMIT {limit} OFFSET {offset}"
+    ));
+    let mut capped = Sql::default();
+    capped.push("SELECT COUNT(DISTINCT c.id), COUNT(CASE WHEN c.part = 1 THEN 1 END), COUNT(CASE WHEN c.part = 2 THEN 1 END) FROM (SELECT 1 AS part, p1.id FROM (");
+    members(&mut capped, "");
+    capped.push(&format!(" LIMIT {PART_CAP}) p1"));
+    if terms.is_some() {
+        capped.push(" UNION ALL SELECT 2 AS part, p2.id FROM (");
+        addresses(&mut capped);
+        capped.push(&format!(" LIMIT {PART_CAP}) p2"));
+    }
+    capped.push(") c");
+    let mut full = Sql::default();
+    full.push("SELECT COUNT(*) FROM (");
+    all(&mut full);
+    full.push(") c");
+    Some(MembershipPlan {
+        rows: account_rows(page, q),
+        capped,
+        full,
+    })
+}
+
+/// `column` holds `text`: through the FTS5 trigram table `fts` on SQLite (which
+/// serves LIKE from its index only for a literal pattern without ESCAPE), through
+/// the column's trigram index on PostgreSQL.
+fn text_match(sql: &mut Sql, backend: Backend, id: &str, fts: &str, column: &str, text: &str) {
+    let literal = !text.contains(['%', '_', '\\']);
+    if backend == Backend::Sqlite && literal {
+        let fts_column = column.rsplit('.').next().unwrap_or(column);
+        sql.push(&format!(
+            "{id} IN (SELECT rowid FROM {fts} WHERE {fts_column} LIKE "
+        ));
+        sql.push_arg(format!("%{text}%"));
+        sql.push(")");
+    } else {
+        sql.push(&format!("{column} LIKE "));
+        sql.push_arg(format!("%{}%", like_escape(text)));
+        sql.push(" ESCAPE '\\'");
+    }
+}
+
+/// The total from a membership plan: capped counts first, the full count only in
+/// the unlikely case where duplicates hide whether the cap is passed.
+async fn membership_total(
+    store: &Store,
+    plan: &MembershipPlan,
+    traced: &mut impl FnMut(&Sql),
+) -> Result<(u64, bool)> {
+    traced(&plan.capped);
+    let (distinct, first, second) = plan.capped.fetch_triple(store).await?;
+    if distinct > COUNT_CAP {
+        return Ok((COUNT_CAP as u64, false));
+    }
+    if first < PART_CAP && second < PART_CAP {
+        return Ok((distinct as u64, true));
+    }
+    traced(&plan.full);
+    let n = plan.full.fetch_count(store).await?;
+    Ok((n.min(COUNT_CAP) as u64, n <= COUNT_CAP))
+}
+
+fn page_bounds(q: &SearchQuery) -> (i64, i64) {
+    (
+        q.limit.clamp(1, 500) as i64,
+        q.offset.min(10_000_000) as i64,
+    )
+}
+
 /// The statements `search` runs for a query, with the values written in, so the
 /// benchmark can time the same SQL outside the application.
-pub fn statements(q: &SearchQuery, backend: Backend) -> (String, String) {
-    let p = plan(q, backend);
-    (p.rows.inline(), p.count.inline())
+pub async fn statements(store: &Store, q: &SearchQuery) -> Result<Vec<String>> {
+    let mut trace = Vec::new();
+    run(store, q, Some(&mut trace)).await?;
+    Ok(trace)
 }
 
 pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
+    run(store, q, None).await
+}
+
+async fn run(
+    store: &Store,
+    q: &SearchQuery,
+    mut trace: Option<&mut Vec<String>>,
+) -> Result<SearchPage> {
+    let mut traced = |sql: &Sql| {
+        if let Some(t) = trace.as_deref_mut() {
+            t.push(sql.inline());
+        }
+    };
+    let backend = store.backend();
     let Plan {
         rows,
         count,
         limit,
         offset,
-    } = plan(q, store.backend());
+    } = plan(q, backend);
+    let members = membership_plan(q, backend);
+    if let Some(walk) = walk_plan(q, backend) {
+        traced(&walk);
+        let ids = walk.fetch_ids(store).await?;
+        if ids.len() as i64 >= offset + limit {
+            let page_ids = &ids[offset as usize..(offset + limit) as usize];
+            let mut page = Sql::default();
+            page.push(&format!(
+                "SELECT id FROM accounts WHERE id IN ({})",
+                page_ids
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+            let rows_sql = account_rows(page, q);
+            traced(&rows_sql);
+            let rows = rows_sql.fetch_accounts(store).await?;
+            let (total, total_exact) = if q.skip_count {
+                (0, false)
+            } else if ids.len() as i64 > COUNT_CAP {
+                (COUNT_CAP as u64, false)
+            } else if let Some(m) = &members {
+                membership_total(store, m, &mut traced).await?
+            } else {
+                traced(&count);
+                let n = count.fetch_count(store).await?;
+                (n.min(COUNT_CAP) as u64, n <= COUNT_CAP)
+            };
+            return Ok(SearchPage {
+                rows,
+                total,
+                total_exact,
+            });
+        }
+    }
+    let rows_sql = members.as_ref().map_or(&rows, |m| &m.rows);
+    traced(rows_sql);
     let rows = match q.kind {
-        SearchKind::Accounts => rows.fetch_accounts(store).await?,
-        SearchKind::Establishments => rows.fetch_establishments(store).await?,
+        SearchKind::Accounts => rows_sql.fetch_accounts(store).await?,
+        SearchKind::Establishments => rows_sql.fetch_establishments(store).await?,
     };
     let (total, total_exact) = if q.skip_count {
         (0, false)
     } else if (rows.len() as i64) < limit && (offset == 0 || !rows.is_empty()) {
         // The last page tells the total for free.
         ((offset + rows.len() as i64) as u64, true)
+    } else if let Some(m) = &members {
+        membership_total(store, m, &mut traced).await?
     } else {
+        traced(&count);
         let n = count.fetch_count(store).await?;
         (n.min(COUNT_CAP) as u64, n <= COUNT_CAP)
     };
@@ -268,6 +599,11 @@ fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
             account_documents(sql, t);
         }
     }
+    account_conditions(sql, q);
+}
+
+/// Conditions on the account row alone: status, initialisation, filter tags.
+fn account_conditions(sql: &mut Sql, q: &SearchQuery) {
     if let Some(s) = q.status {
         sql.push(" AND a.status = ");
         sql.push_arg(s.code().to_string());
@@ -275,43 +611,53 @@ fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
     if q.never_initialised {
         sql.push(" AND a.password_set_at IS NULL");
     }
+    if q.role == Some(Role::Principal) {
+        // Implied by the tags below; written out so the principals' partial index applies.
+        sql.push(" AND a.principal_of > 0");
+    }
+    if let Some(pattern) = tags_pattern(q) {
+        sql.push(" AND a.search_tags LIKE ");
+        sql.push_arg(pattern);
+        sql.push(" ESCAPE '\\'");
+    }
+}
+
+/// The LIKE pattern over `accounts.search_tags` (one segment per membership:
+/// RS academy US role-letter no-principal-flag RS) for the academy, role and
+/// "without principal" filters, which must hold for one same establishment.
+fn tags_pattern(q: &SearchQuery) -> Option<String> {
     let academy = q
         .academy
         .as_deref()
         .map(str::trim)
         .filter(|a| !a.is_empty());
-    if academy.is_some() || q.role.is_some() || q.without_principal {
-        sql.push(" AND EXISTS (SELECT 1 FROM memberships m JOIN establishments e ON e.id = m.establishment_id WHERE m.account_id = a.id");
-        if let Some(academy) = academy {
-            sql.push(" AND e.academy = ");
-            sql.push_arg(academy.to_string());
-        }
-        if let Some(role) = q.role {
-            sql.push(" AND m.role = ");
-            sql.push_arg(role.code().to_string());
-        }
-        if q.without_principal {
-            sql.push(" AND NOT EXISTS (SELECT 1 FROM memberships p WHERE p.establishment_id = m.establishment_id AND p.role = 'principal')");
-        }
-        sql.push(")");
+    if academy.is_none() && q.role.is_none() && !q.without_principal {
+        return None;
     }
+    let role = match q.role {
+        Some(Role::Principal) => "p",
+        Some(Role::Member) => "m",
+        None => "_",
+    };
+    let no_principal = if q.without_principal { "1" } else { "_" };
+    Some(match academy {
+        Some(a) => format!("%\u{1e}{}\u{1f}{role}{no_principal}\u{1e}%", like_escape(a)),
+        None => format!("%\u{1f}{role}{no_principal}\u{1e}%"),
+    })
 }
 
 /// Accounts whose search document (address, UAI, name and city of each of their
 /// establishments) contains the folded text: one trigram index on PostgreSQL, the
 /// FTS5 trigram table on SQLite.
 fn account_documents(sql: &mut Sql, t: &Terms) {
-    let literal = !t.folded.contains(['%', '_', '\\']);
-    if t.backend == Backend::Sqlite && literal {
-        // FTS5 serves LIKE from its index only without an ESCAPE clause.
-        sql.push("a.id IN (SELECT rowid FROM accounts_fts WHERE search_text LIKE ");
-        sql.push_arg(format!("%{}%", t.folded));
-        sql.push(")");
-    } else {
-        sql.push("a.search_text LIKE ");
-        sql.push_arg(format!("%{}%", like_escape(&t.folded)));
-        sql.push(" ESCAPE '\\'");
-    }
+    text_match(
+        sql,
+        t.backend,
+        "a.id",
+        "accounts_fts",
+        "a.search_text",
+        &t.folded,
+    );
 }
 
 /// `SELECT id FROM establishments WHERE …` for the typed text.

@@ -6,6 +6,31 @@ use crate::domain::{AccountStatus, Role};
 use crate::error::Result;
 use crate::store::Store;
 
+/// Rewrites each `$n` placeholder of `text` with `f(n)`, in one pass.
+fn map_placeholders(text: &str, f: impl Fn(usize) -> String) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '$' {
+            let start = i + 1;
+            let mut end = start;
+            while let Some(&(j, d)) = chars.peek() {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                end = j + 1;
+                chars.next();
+            }
+            if end > start {
+                out.push_str(&f(text[start..end].parse().expect("digits")));
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[derive(Debug, Clone, Default)]
 pub(super) struct Sql {
     text: String,
@@ -17,6 +42,15 @@ impl Sql {
         self.text.push_str(s);
     }
 
+    /// Appends another statement, renumbering its placeholders after ours.
+    pub fn append(&mut self, other: Sql) {
+        let shift = self.args.len();
+        self.text.push_str(&map_placeholders(&other.text, |n| {
+            format!("${}", n + shift)
+        }));
+        self.args.extend(other.args);
+    }
+
     pub fn push_arg(&mut self, value: String) {
         self.args.push(value);
         self.text.push_str(&format!("${}", self.args.len()));
@@ -24,15 +58,9 @@ impl Sql {
 
     /// The statement with its values written in as SQL literals.
     pub fn inline(&self) -> String {
-        let mut text = self.text.clone();
-        // Highest numbers first, so `$1` does not eat the start of `$12`.
-        for (i, a) in self.args.iter().enumerate().rev() {
-            text = text.replace(
-                &format!("${}", i + 1),
-                &format!("'{}'", a.replace('\'', "''")),
-            );
-        }
-        text
+        map_placeholders(&self.text, |n| {
+            format!("'{}'", self.args[n - 1].replace('\'', "''"))
+        })
     }
 
     fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
@@ -47,6 +75,18 @@ impl Sql {
         use sqlx::Row;
         let row = self.query().fetch_one(store.pool()).await?;
         Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    pub async fn fetch_triple(&self, store: &Store) -> Result<(i64, i64, i64)> {
+        use sqlx::Row;
+        let row = self.query().fetch_one(store.pool()).await?;
+        Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+    }
+
+    pub async fn fetch_ids(&self, store: &Store) -> Result<Vec<i64>> {
+        use sqlx::Row;
+        let rows = self.query().fetch_all(store.pool()).await?;
+        rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
     }
 
     pub async fn fetch_accounts(&self, store: &Store) -> Result<Vec<SearchRow>> {
