@@ -181,6 +181,8 @@ fn pgbench_floor(store: &Store, statements: &[String], runs: usize) -> Result<St
     std::fs::write(&script, sql)?;
     let status = std::process::Command::new("pgbench")
         .current_dir(&dir)
+        // The same session settings as the app's connections (see store::open).
+        .env("PGOPTIONS", "-c max_parallel_workers_per_gather=0")
         .args([
             "-n",
             "-c",

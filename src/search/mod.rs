@@ -292,8 +292,19 @@ fn walk_plan(q: &SearchQuery, backend: Backend) -> Option<Sql> {
         (offset + limit).max(COUNT_CAP + 1)
     };
     let mut walk = Sql::default();
+    // Second column: whether the address itself holds the text, which tells how
+    // common the text is among addresses (see `membership_total`).
+    walk.push("SELECT a.id, ");
+    match &terms {
+        Some(t) => {
+            walk.push("CASE WHEN a.email_key LIKE ");
+            walk.push_arg(format!("%{}%", like_escape(&t.email)));
+            walk.push(" ESCAPE '\\' THEN 1 ELSE 0 END");
+        }
+        None => walk.push("0"),
+    }
     walk.push(&format!(
-        "SELECT a.id FROM (SELECT id, email_key, status, password_set_at, principal_of, search_text, search_tags \
+        " FROM (SELECT id, email_key, status, password_set_at, principal_of, search_text, search_tags \
          FROM accounts ORDER BY email_key {dir} LIMIT {WALK_WINDOW}) a WHERE 1 = 1"
     ));
     if let Some(t) = &terms {
@@ -312,6 +323,9 @@ struct MembershipPlan {
     /// Distinct accounts among the first rows of each part, and how many rows each
     /// part gave: the capped total without reading every match.
     capped: Sql,
+    /// The same, for a text a walk found in many addresses: reading addresses until
+    /// enough match then beats collecting every match from the trigram index.
+    capped_broad: Sql,
     /// The exact total, when the capped one cannot tell.
     full: Sql,
 }
@@ -398,24 +412,38 @@ fn membership_plan(q: &SearchQuery, backend: Backend) -> Option<MembershipPlan> 
             sql.push(" AND m.password_set_at IS NULL");
         }
     };
-    let addresses = |sql: &mut Sql| {
+    // `broad`: the text is known to match many addresses (a walk met it often), so
+    // reading addresses until enough match beats collecting every match from the
+    // trigram index first.
+    let addresses = |sql: &mut Sql, broad: bool| {
         let t = terms.as_ref().expect("text");
         sql.push("SELECT a.id, a.email_key FROM accounts a WHERE ");
-        text_match(
-            sql,
-            backend,
-            "a.id",
-            "accounts_email_fts",
-            "a.email_key",
-            &t.email,
-        );
+        if broad {
+            // `|| ''` keeps PostgreSQL off the trigram index for this condition.
+            let column = match backend {
+                Backend::Postgres => "(a.email_key || '')",
+                Backend::Sqlite => "a.email_key",
+            };
+            sql.push(&format!("{column} LIKE "));
+            sql.push_arg(format!("%{}%", like_escape(&t.email)));
+            sql.push(" ESCAPE '\\'");
+        } else {
+            text_match(
+                sql,
+                backend,
+                "a.id",
+                "accounts_email_fts",
+                "a.email_key",
+                &t.email,
+            );
+        }
         account_conditions(sql, q);
     };
     let all = |sql: &mut Sql| {
         if terms.is_some() {
             members(sql, "");
             sql.push(" UNION ");
-            addresses(sql);
+            addresses(sql, false);
         } else {
             members(sql, "DISTINCT ");
         }
@@ -428,23 +456,27 @@ fn membership_plan(q: &SearchQuery, backend: Backend) -> Option<MembershipPlan> 
     page.push(&format!(
         ") c ORDER BY c.email_key {dir} LIMIT {limit} OFFSET {offset}"
     ));
-    let mut capped = Sql::default();
-    capped.push("SELECT COUNT(DISTINCT c.id), COUNT(CASE WHEN c.part = 1 THEN 1 END), COUNT(CASE WHEN c.part = 2 THEN 1 END) FROM (SELECT 1 AS part, p1.id FROM (");
-    members(&mut capped, "");
-    capped.push(&format!(" LIMIT {PART_CAP}) p1"));
-    if terms.is_some() {
-        capped.push(" UNION ALL SELECT 2 AS part, p2.id FROM (");
-        addresses(&mut capped);
-        capped.push(&format!(" LIMIT {PART_CAP}) p2"));
-    }
-    capped.push(") c");
+    let capped = |broad: bool| {
+        let mut capped = Sql::default();
+        capped.push("SELECT COUNT(DISTINCT c.id), COUNT(CASE WHEN c.part = 1 THEN 1 END), COUNT(CASE WHEN c.part = 2 THEN 1 END) FROM (SELECT 1 AS part, p1.id FROM (");
+        members(&mut capped, "");
+        capped.push(&format!(" LIMIT {PART_CAP}) p1"));
+        if terms.is_some() {
+            capped.push(" UNION ALL SELECT 2 AS part, p2.id FROM (");
+            addresses(&mut capped, broad);
+            capped.push(&format!(" LIMIT {PART_CAP}) p2"));
+        }
+        capped.push(") c");
+        capped
+    };
     let mut full = Sql::default();
     full.push("SELECT COUNT(*) FROM (");
     all(&mut full);
     full.push(") c");
     Some(MembershipPlan {
         rows: account_rows(page, q),
-        capped,
+        capped: capped(false),
+        capped_broad: capped(true),
         full,
     })
 }
@@ -473,10 +505,16 @@ fn text_match(sql: &mut Sql, backend: Backend, id: &str, fts: &str, column: &str
 async fn membership_total(
     store: &Store,
     plan: &MembershipPlan,
+    broad: bool,
     traced: &mut impl FnMut(&Sql),
 ) -> Result<(u64, bool)> {
-    traced(&plan.capped);
-    let (distinct, first, second) = plan.capped.fetch_triple(store).await?;
+    let capped = if broad {
+        &plan.capped_broad
+    } else {
+        &plan.capped
+    };
+    traced(capped);
+    let (distinct, first, second) = capped.fetch_triple(store).await?;
     if distinct > COUNT_CAP {
         return Ok((COUNT_CAP as u64, false));
     }
@@ -527,7 +565,16 @@ async fn run(
     let members = membership_plan(q, backend);
     if let Some(walk) = walk_plan(q, backend) {
         traced(&walk);
-        let ids = walk.fetch_ids(store).await?;
+        let found = walk.fetch_pairs(store).await?;
+        let ids: Vec<i64> = found.iter().map(|&(id, _)| id).collect();
+        let in_addresses = found.iter().filter(|&&(_, hit)| hit == 1).count() as i64;
+        // Reading addresses until `PART_CAP` match would take about this many rows.
+        let scan = PART_CAP * WALK_WINDOW / in_addresses.max(1);
+        let broad = scan
+            <= match backend {
+                Backend::Postgres => 50_000,
+                Backend::Sqlite => 200_000,
+            };
         if ids.len() as i64 >= offset + limit {
             let page_ids = &ids[offset as usize..(offset + limit) as usize];
             let mut page = Sql::default();
@@ -547,7 +594,7 @@ async fn run(
             } else if ids.len() as i64 > COUNT_CAP {
                 (COUNT_CAP as u64, false)
             } else if let Some(m) = &members {
-                membership_total(store, m, &mut traced).await?
+                membership_total(store, m, broad, &mut traced).await?
             } else {
                 traced(&count);
                 let n = count.fetch_count(store).await?;
@@ -572,7 +619,7 @@ async fn run(
         // The last page tells the total for free.
         ((offset + rows.len() as i64) as u64, true)
     } else if let Some(m) = &members {
-        membership_total(store, m, &mut traced).await?
+        membership_total(store, m, false, &mut traced).await?
     } else {
         traced(&count);
         let n = count.fetch_count(store).await?;

@@ -83,10 +83,12 @@ impl Sql {
         Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
     }
 
-    pub async fn fetch_ids(&self, store: &Store) -> Result<Vec<i64>> {
+    pub async fn fetch_pairs(&self, store: &Store) -> Result<Vec<(i64, i64)>> {
         use sqlx::Row;
         let rows = self.query().fetch_all(store.pool()).await?;
-        rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
+        rows.iter()
+            .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?)))
+            .collect()
     }
 
     pub async fn fetch_accounts(&self, store: &Store) -> Result<Vec<SearchRow>> {

@@ -143,6 +143,13 @@ impl Store {
                         sqlx::query("PRAGMA busy_timeout = 10000")
                             .execute(&mut *conn)
                             .await?;
+                    } else {
+                        // The app's statements read at most a few thousand rows each,
+                        // on every keystroke: starting parallel workers costs more
+                        // (several milliseconds) than it saves.
+                        sqlx::query("SET max_parallel_workers_per_gather = 0")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })
