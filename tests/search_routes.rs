@@ -15,6 +15,7 @@ use siec_accounts::search::{search, SearchQuery, SearchRow, COUNT_CAP};
 use siec_accounts::store::Store;
 
 struct Membership {
+    uai: String,
     establishment: String,
     academy: String,
     principal: bool,
@@ -34,8 +35,8 @@ async fn load(s: &Store) -> Vec<Account> {
             .fetch_all(s.pool())
             .await
             .unwrap();
-    let members: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
-        "SELECT m.account_id, e.search_text, e.academy, m.role, \
+    let members: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT m.account_id, e.uai, e.search_text, e.academy, m.role, \
          (SELECT COUNT(*) FROM memberships p WHERE p.establishment_id = e.id AND p.role = 'principal') \
          FROM memberships m JOIN establishments e ON e.id = m.establishment_id",
     )
@@ -43,8 +44,9 @@ async fn load(s: &Store) -> Vec<Account> {
     .await
     .unwrap();
     let mut by_account: HashMap<i64, Vec<Membership>> = HashMap::new();
-    for (id, text, academy, role, principals) in members {
+    for (id, uai, text, academy, role, principals) in members {
         by_account.entry(id).or_default().push(Membership {
+            uai,
             establishment: text,
             academy,
             principal: role == "principal",
@@ -69,12 +71,25 @@ fn expected(all: &[Account], q: &SearchQuery) -> (Vec<String>, u64) {
     let mut hits: Vec<&Account> = all
         .iter()
         .filter(|a| {
-            text.is_empty()
-                || a.email_key.contains(&lower)
-                || fold_for_search(&a.email_key).contains(&folded)
-                || a.memberships
-                    .iter()
-                    .any(|m| m.establishment.contains(&folded))
+            let upper = text.to_ascii_uppercase();
+            let uai_like = upper.len() <= 8
+                && upper.starts_with(|c: char| c.is_ascii_digit())
+                && upper.chars().all(|c| c.is_ascii_alphanumeric());
+            if text.is_empty() {
+                true
+            } else if text.chars().count() < 3 {
+                // One or two characters: the beginning of the address.
+                a.email_key.starts_with(&lower)
+            } else if uai_like {
+                a.email_key.contains(&lower)
+                    || a.memberships.iter().any(|m| m.uai.starts_with(&upper))
+            } else {
+                a.email_key.contains(&lower)
+                    || fold_for_search(&a.email_key).contains(&folded)
+                    || a.memberships
+                        .iter()
+                        .any(|m| m.establishment.contains(&folded))
+            }
         })
         .filter(|a| q.status.map_or(true, |s| a.status == s.code()))
         .filter(|a| !q.never_initialised || !a.initialised)
@@ -121,6 +136,11 @@ fn queries() -> Vec<SearchQuery> {
         "marie curie",
         "grenoble",
         "zzzz",
+        "075",
+        "0750",
+        "13",
+        "ce",
+        "m",
     ] {
         out.push(SearchQuery {
             text: text.into(),

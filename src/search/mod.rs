@@ -150,6 +150,20 @@ impl Terms {
     }
 }
 
+/// The smallest string above every string that starts with `prefix`, in byte order
+/// (PostgreSQL's "C" collation, SQLite's BINARY): `prefix <= x < successor(prefix)`
+/// is a prefix test any B-tree answers.
+fn successor(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return chars.into_iter().collect();
+        }
+    }
+    String::from(char::MAX)
+}
+
 fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -345,7 +359,8 @@ fn membership_plan(q: &SearchQuery, backend: Backend) -> Option<MembershipPlan> 
     if q.kind != SearchKind::Accounts || q.sort != SortKey::Email {
         return None;
     }
-    let terms = Terms::parse(&q.text, backend).filter(|t| !t.short() && !t.looks_narrow());
+    let terms = Terms::parse(&q.text, backend)
+        .filter(|t| !t.short() && (t.uai.is_some() || !t.looks_narrow()));
     let academy = q
         .academy
         .as_deref()
@@ -367,14 +382,22 @@ fn membership_plan(q: &SearchQuery, backend: Backend) -> Option<MembershipPlan> 
                 sql.push(" JOIN accounts a ON a.id = m.account_id");
             }
             sql.push(" WHERE ");
-            text_match(
-                sql,
-                backend,
-                "e.id",
-                "establishments_fts",
-                "e.search_text",
-                &t.folded,
-            );
+            match &t.uai {
+                Some(uai) => {
+                    sql.push("e.uai >= ");
+                    sql.push_arg(uai.clone());
+                    sql.push(" AND e.uai < ");
+                    sql.push_arg(successor(uai));
+                }
+                None => text_match(
+                    sql,
+                    backend,
+                    "e.id",
+                    "establishments_fts",
+                    "e.search_text",
+                    &t.folded,
+                ),
+            }
             if let Some(s) = q.status {
                 sql.push(" AND m.status = ");
                 sql.push_arg(s.code().to_string());
@@ -638,9 +661,27 @@ fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
     if let Some(t) = terms {
         if t.short() {
             // One or two characters: an address prefix, read in order from the B-tree.
-            sql.push(" AND a.email_key LIKE ");
-            sql.push_arg(format!("{}%", like_escape(&t.email)));
-            sql.push(" ESCAPE '\\'");
+            sql.push(" AND a.email_key >= ");
+            sql.push_arg(t.email.clone());
+            sql.push(" AND a.email_key < ");
+            sql.push_arg(successor(&t.email));
+        } else if let Some(uai) = &t.uai {
+            // A UAI's beginning: the members of the establishments whose code starts
+            // so, and the addresses that hold it (principals' ce.<uai>@…).
+            sql.push(" AND (a.id IN (SELECT m.account_id FROM establishments e JOIN memberships m ON m.establishment_id = e.id WHERE e.uai >= ");
+            sql.push_arg(uai.clone());
+            sql.push(" AND e.uai < ");
+            sql.push_arg(successor(uai));
+            sql.push(") OR ");
+            text_match(
+                sql,
+                t.backend,
+                "a.id",
+                "accounts_email_fts",
+                "a.email_key",
+                &t.email,
+            );
+            sql.push(")");
         } else {
             sql.push(" AND ");
             account_documents(sql, t);
