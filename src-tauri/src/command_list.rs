@@ -8,6 +8,7 @@ pub const COMMANDS: &[&str] = &[
     "disconnect",
     "dashboard",
     "search",
+    "search_count",
     "establishment_suggest",
     "establishment",
     "account",

@@ -13,6 +13,7 @@ pub use error::{UiError, UiResult};
 use state::AppState;
 
 pub fn run() {
+    lighten_webkit();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SIEC_LOG")
@@ -36,6 +37,17 @@ pub fn run() {
     tauri::Builder::default()
         .manage(state)
         .setup(move |app| {
+            #[cfg(target_os = "linux")]
+            if let Some(window) = app.get_webview_window("main") {
+                // One page that never navigates: WebKit's page and resource caches
+                // only hold memory.
+                let _ = window.with_webview(|webview| {
+                    use webkit2gtk::{CacheModel, WebContextExt, WebViewExt};
+                    if let Some(context) = webview.inner().context() {
+                        context.set_cache_model(CacheModel::DocumentViewer);
+                    }
+                });
+            }
             let handle = app.handle().clone();
             tauri::async_runtime::block_on(async move {
                 let state = handle.state::<AppState>();
@@ -63,6 +75,7 @@ pub fn run() {
             commands::session::disconnect,
             commands::dashboard::dashboard,
             commands::accounts::search,
+            commands::accounts::search_count,
             commands::accounts::establishment_suggest,
             commands::accounts::establishment,
             commands::accounts::account,
@@ -94,4 +107,16 @@ pub fn run() {
                 });
             }
         });
+}
+
+/// The window is a document of forms and a list of a few dozen rows: WebKitGTK's
+/// accelerated compositing (a GL context and layer backing stores) costs it about
+/// 110 MiB and 300 ms at start for nothing it shows. Software painting instead,
+/// unless the environment already decides (`WEBKIT_DISABLE_COMPOSITING_MODE=0`
+/// keeps compositing on).
+fn lighten_webkit() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
 }

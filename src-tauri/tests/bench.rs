@@ -2,7 +2,8 @@
 //! interactive window, resident memory idle and after scrolling, keystroke to
 //! rendered results, over a generated database of `SIEC_BENCH_ACCOUNTS` addresses
 //! (default 1,000,000). Run with `scripts/e2e bench` (the release build is used when
-//! `SIEC_E2E_APP` points at it). Each figure is also checked against its target.
+//! `SIEC_E2E_APP` points at it). The figures are printed for docs/BENCHMARKS.md; the
+//! test itself only fails when the list stops being virtualised or memory runs away.
 
 mod support;
 
@@ -11,13 +12,23 @@ use std::time::{Duration, Instant};
 use siec_accounts::devdata::{self, GenerateOptions};
 use support::{AppEnv, Driver, Session};
 
-/// Resident memory of the app and of its WebKit processes, in MiB.
-fn rss_mib(app: &std::path::Path) -> f64 {
+/// Memory of the app and of its WebKit processes, in MiB: the sum of their resident
+/// sets (which counts the WebKit and GTK libraries once per process), and the sum of
+/// their proportional sets (PSS: each shared page divided among the processes that
+/// map it), which is what the app costs the machine. Also one line per process.
+fn memory_mib(app: &std::path::Path) -> (f64, f64, String) {
     let mut app_pids = Vec::new();
-    let mut total_kib = 0u64;
+    let (mut rss_kib, mut pss_kib) = (0u64, 0u64);
+    let mut detail = Vec::new();
     let procs: Vec<_> = std::fs::read_dir("/proc").unwrap().flatten().collect();
     let read = |pid: &str, file: &str| {
         std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default()
+    };
+    let field = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
     };
     for p in &procs {
         let pid = p.file_name().to_string_lossy().to_string();
@@ -34,15 +45,24 @@ fn rss_mib(app: &std::path::Path) -> f64 {
             .map(|v| v.trim().to_string())
             .unwrap_or_default();
         if app_pids.contains(&pid) || app_pids.contains(&ppid) {
-            let kib: u64 = status
+            let rss = field(&status, "VmRSS:");
+            let pss = field(&read(&pid, "smaps_rollup"), "Pss:");
+            let name = status
                 .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-                .unwrap_or(0);
-            total_kib += kib;
+                .find_map(|l| l.strip_prefix("Name:"))
+                .unwrap_or("?")
+                .trim()
+                .to_string();
+            detail.push(format!("{name} {} / {} Mio", rss / 1024, pss / 1024));
+            rss_kib += rss;
+            pss_kib += pss;
         }
     }
-    total_kib as f64 / 1024.0
+    (
+        rss_kib as f64 / 1024.0,
+        pss_kib as f64 / 1024.0,
+        detail.join(", "),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,13 +112,16 @@ async fn bench_desktop() {
         page
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle = rss_mib(&app);
-    eprintln!("bench: mémoire résidente au repos : {idle:.0} Mio");
+    let (idle, idle_pss, detail) = memory_mib(&app);
+    eprintln!(
+        "bench: mémoire au repos : PSS {idle_pss:.0} Mio, somme des RSS {idle:.0} Mio ({detail})"
+    );
 
     s.go("#/recherche").await;
     s.wait_text("#results-count", |t| !t.is_empty()).await;
     let mut latencies = Vec::new();
     let mut queries = Vec::new();
+    let mut per_key = Vec::new();
     for word in ["dupont", "martin", "lycee", "ac-lyon", "0750"] {
         s.clear("#search-text").await;
         for (i, c) in word.chars().enumerate() {
@@ -111,6 +134,11 @@ async fn bench_desktop() {
                 if v[0].as_str() == Some(typed.as_str()) {
                     latencies.push(v[1].as_str().unwrap().parse::<f64>().unwrap());
                     queries.push(v[2].as_str().unwrap().parse::<f64>().unwrap());
+                    per_key.push(format!(
+                        "{typed} {}/{}",
+                        v[1].as_str().unwrap(),
+                        v[2].as_str().unwrap()
+                    ));
                     break;
                 }
                 assert!(
@@ -121,6 +149,10 @@ async fn bench_desktop() {
             }
         }
     }
+    eprintln!(
+        "bench: par frappe (frappe→résultats/requête+affichage ms) : {}",
+        per_key.join(", ")
+    );
     latencies.sort_by(f64::total_cmp);
     queries.sort_by(f64::total_cmp);
     let pct = |v: &[f64], p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize];
@@ -157,14 +189,14 @@ async fn bench_desktop() {
         )
         .await;
     let deepest = s.exec("const r = [...document.querySelectorAll('#results .siec-vlist__row')].pop(); return r && Number(r.getAttribute('aria-rowindex'))", vec![]).await;
-    let scrolled = rss_mib(&app);
+    let (scrolled, scrolled_pss, detail) = memory_mib(&app);
     eprintln!(
-        "bench: après défilement jusqu'à la ligne {deepest} en {:.1} s : {rows} lignes dans le DOM, mémoire résidente {scrolled:.0} Mio",
+        "bench: après défilement jusqu'à la ligne {deepest} en {:.1} s : {rows} lignes dans le DOM, mémoire PSS {scrolled_pss:.0} Mio, somme des RSS {scrolled:.0} Mio ({detail})",
         t.elapsed().as_secs_f64()
     );
     s.shot("defilement").await;
     s.end().await;
 
     assert!(rows.as_u64().unwrap() < 300);
-    assert!(scrolled < 400.0, "{scrolled} Mio");
+    assert!(scrolled_pss < 400.0, "{scrolled_pss} Mio");
 }

@@ -103,6 +103,15 @@ pub struct SearchPage {
     pub total: u64,
     /// False when the count stopped at `COUNT_CAP`.
     pub total_exact: bool,
+    /// False when the count was skipped (`skip_count`) and the page does not tell it.
+    pub counted: bool,
+}
+
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct SearchTotal {
+    pub total: u64,
+    /// False when the count stopped at `COUNT_CAP`.
+    pub total_exact: bool,
 }
 
 /// What the typed text can match.
@@ -568,6 +577,22 @@ pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
     run(store, q, None).await
 }
 
+/// The total alone (capped at `COUNT_CAP`), for a window that showed the rows of a
+/// `skip_count` search first and fills in the count when it arrives.
+pub async fn count(store: &Store, q: &SearchQuery) -> Result<SearchTotal> {
+    let q = SearchQuery {
+        offset: 0,
+        limit: 1,
+        skip_count: false,
+        ..q.clone()
+    };
+    let page = run(store, &q, None).await?;
+    Ok(SearchTotal {
+        total: page.total,
+        total_exact: page.total_exact,
+    })
+}
+
 async fn run(
     store: &Store,
     q: &SearchQuery,
@@ -627,6 +652,7 @@ async fn run(
                 rows,
                 total,
                 total_exact,
+                counted: !q.skip_count,
             });
         }
     }
@@ -636,11 +662,12 @@ async fn run(
         SearchKind::Accounts => rows_sql.fetch_accounts(store).await?,
         SearchKind::Establishments => rows_sql.fetch_establishments(store).await?,
     };
-    let (total, total_exact) = if q.skip_count {
-        (0, false)
-    } else if (rows.len() as i64) < limit && (offset == 0 || !rows.is_empty()) {
+    let last_page = (rows.len() as i64) < limit && (offset == 0 || !rows.is_empty());
+    let (total, total_exact) = if last_page {
         // The last page tells the total for free.
         ((offset + rows.len() as i64) as u64, true)
+    } else if q.skip_count {
+        (0, false)
     } else if let Some(m) = &members {
         membership_total(store, m, false, &mut traced).await?
     } else {
@@ -652,6 +679,7 @@ async fn run(
         rows,
         total,
         total_exact,
+        counted: last_page || !q.skip_count,
     })
 }
 

@@ -83,6 +83,7 @@ export class VirtualList {
     if (final) this.exact = true;
     this.el.setAttribute('aria-rowcount', this.exact ? String(total) : '-1');
     this.spacer.style.height = `${Math.min(total * this.rowHeight, MAX_PX)}px`;
+    this.schedule();
   }
 
   schedule() {

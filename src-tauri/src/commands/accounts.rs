@@ -8,7 +8,7 @@ use siec_accounts::accounts::{
 };
 use siec_accounts::audit::{self, AuditEntry, AuditFilter};
 use siec_accounts::domain::{Email, Uai};
-use siec_accounts::search::{self, SearchKind, SearchPage, SearchQuery};
+use siec_accounts::search::{self, SearchKind, SearchPage, SearchQuery, SearchTotal};
 use tauri::State;
 
 use crate::state::AppState;
@@ -69,6 +69,28 @@ pub async fn search(
     let Some(seq) = seq else {
         return Ok(Some(search::search(&store, &query).await?));
     };
+    unless_superseded(&state, seq, search::search(&store, &query)).await
+}
+
+/// The total of the search `seq`, asked once its rows are on screen; dropped like
+/// the rows when a newer keystroke comes.
+#[tauri::command]
+pub async fn search_count(
+    state: State<'_, AppState>,
+    query: SearchQuery,
+    seq: u64,
+) -> UiResult<Option<SearchTotal>> {
+    let store = state.store().await?;
+    unless_superseded(&state, seq, search::count(&store, &query)).await
+}
+
+/// Runs `work` for the search `seq`, or returns `None` as soon as a newer search
+/// starts (the statement is dropped with the future).
+async fn unless_superseded<T>(
+    state: &AppState,
+    seq: u64,
+    work: impl std::future::Future<Output = siec_accounts::error::Result<T>>,
+) -> UiResult<Option<T>> {
     state.search_seq.send_if_modified(|latest| {
         let newer = seq > *latest;
         if newer {
@@ -89,7 +111,7 @@ pub async fn search(
         std::future::pending::<()>().await
     };
     tokio::select! {
-        page = search::search(&store, &query) => Ok(Some(page?)),
+        out = work => Ok(Some(out?)),
         () = superseded => Ok(None),
     }
 }

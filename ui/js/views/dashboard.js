@@ -5,15 +5,25 @@ import { call, showError } from '../api.js';
 
 export async function render(root) {
   root.append(h('h1', {}, 'Tableau de bord'));
-  const body = h('div', { id: 'dashboard' });
+  const body = h('div', { id: 'dashboard', 'aria-busy': 'true' },
+    h('p', { class: 'fr-text--sm siec-muted' }, 'Chargement des chiffres…'));
   root.append(body, uaiCard());
+  // Counting a large base takes a moment: the screen (menu, search, UAI checker)
+  // is usable at once and the figures arrive when ready.
+  fill(body);
+}
+
+async function fill(body) {
   let d;
   try {
     d = await call('dashboard');
   } catch (err) {
+    body.replaceChildren();
     showError(err);
     return;
   }
+  body.replaceChildren();
+  body.removeAttribute('aria-busy');
   const tile = (id, label, value, href, extra) => h('div', { class: 'fr-col-12 fr-col-md-3' },
     h('div', { class: 'fr-card fr-card--no-arrow fr-p-2w', id },
       h('p', { class: 'fr-mb-1v' }, label),

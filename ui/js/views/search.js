@@ -115,25 +115,47 @@ export function render(root) {
   };
   const listBox = h('div', {}, makeList().el);
 
+  const showCount = (total, exact) => {
+    const more = exact ? '' : 'plus de ';
+    const noun = saved.kind === 'accounts' ? 'adresse' : 'établissement';
+    count.textContent = total === 0 ? 'Aucun résultat.' : `${more}${num(total)} ${noun}${total > 1 ? 's' : ''}`;
+    delete count.dataset.pending;
+  };
+
+  // The rows first, the total a moment later: counting a broad search costs more
+  // than its first page, and the agent reads the rows, not the number.
   const run = async (startedAt = performance.now()) => {
     const mine = ++seq;
     const sentAt = performance.now();
     try {
-      const page = await call('search', { query: query(), seq: mine });
+      const q = query();
+      const page = await call('search', { query: { ...q, skip_count: true }, seq: mine });
       if (page === null || mine !== seq) return; // a newer keystroke won
       clearAlerts();
-      const more = page.total_exact ? '' : 'plus de ';
-      const noun = saved.kind === 'accounts' ? 'adresse' : 'établissement';
-      count.textContent = page.total === 0 ? 'Aucun résultat.' : `${more}${num(page.total)} ${noun}${page.total > 1 ? 's' : ''}`;
-      // With a capped count the list still scrolls on: pages keep coming until empty.
-      list.reset(page.total_exact ? page.total : Math.max(page.total, page.rows.length), page.rows, page.total_exact);
-      showEmpty(page.total === 0);
+      if (page.counted) {
+        showCount(page.total, page.total_exact);
+        // With a capped count the list still scrolls on: pages keep coming until empty.
+        list.reset(page.total_exact ? page.total : Math.max(page.total, page.rows.length), page.rows, page.total_exact);
+        showEmpty(page.total === 0);
+      } else {
+        count.dataset.pending = 'true';
+        count.textContent = `${num(page.rows.length)} premiers résultats, décompte en cours…`;
+        list.reset(page.rows.length, page.rows, false);
+        list.grow(page.rows.length + 10 * page.rows.length);
+        showEmpty(false);
+      }
       list.el.dataset.seq = String(mine);
       list.el.dataset.text = saved.text;
       // Measured for the benchmark: from the keystroke (debounce included) and from
       // the moment the query left, to the rows on screen.
       list.el.dataset.latencyMs = String(Math.round(performance.now() - startedAt));
       list.el.dataset.queryMs = String(Math.round(performance.now() - sentAt));
+      if (page.counted) return;
+      const total = await call('search_count', { query: q, seq: mine });
+      if (total === null || mine !== seq) return;
+      showCount(total.total, total.total_exact);
+      if (total.total_exact) list.grow(total.total, true);
+      else list.grow(Math.max(list.total, total.total));
     } catch (err) {
       if (mine === seq) showError(err);
     }
