@@ -82,6 +82,54 @@ async fn main() {
         .formatted();
     let floor_before_s = floor(count, concurrency, &sample).await;
 
+    // --- our SMTP client alone: the same messages through `Transport` (pool, lettre),
+    // built beforehand, no database.
+    let transport_s = {
+        let server = smtp::SmtpServer::start();
+        let transport = smtp_transport(server.port, concurrency);
+        let messages: Vec<_> = (0..count)
+            .map(|i| {
+                let id = format!("00000000-0000-0000-0000-{i:012}");
+                let m = template
+                    .build(&LinkMail {
+                        outbox_id: &id,
+                        recipient: &format!("agent{i:05}@ac-bench.fr"),
+                        purpose: LinkPurpose::Reset,
+                        url: &template.link_url("VmuBQ7epOgsaacQ5tanduNV61YtdvHZL77M7Yt1H"),
+                        lifetime_minutes: 60,
+                        date_ms: 1_800_000_000_000,
+                    })
+                    .unwrap();
+                (id, m)
+            })
+            .collect();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(messages));
+        let t = Instant::now();
+        let tasks: Vec<_> = (0..concurrency)
+            .map(|_| {
+                let (queue, transport) = (queue.clone(), transport.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let next = queue.lock().unwrap().pop();
+                        let Some((id, m)) = next else { break };
+                        transport.send(&id, m).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let s = t.elapsed().as_secs_f64();
+        wait_for_files(&server.maildir, count).await;
+        assert_eq!(
+            count_files(&server.maildir),
+            count,
+            "transport: every message stored"
+        );
+        s
+    };
+
     // --- end to end: accounts in the database, bulk request, worker, SMTP
     let (url, cleanup) = database(&backend).await;
     let store = Store::connect(
@@ -98,16 +146,7 @@ async fn main() {
     let server = smtp::SmtpServer::start();
     let worker = Worker::new(
         store.clone(),
-        Transport::new(&TransportConfig::Smtp(SmtpConfig {
-            host: "127.0.0.1".into(),
-            port: server.port,
-            tls: SmtpTls::None,
-            user: None,
-            password: None,
-            timeout: Duration::from_secs(30),
-            pool_size: concurrency,
-        }))
-        .unwrap(),
+        smtp_transport(server.port, concurrency),
         template,
         WorkerConfig {
             rate_per_second: 1_000_000,
@@ -152,15 +191,30 @@ async fn main() {
 
     let floor_rate = count as f64 / floor_s;
     let e2e_rate = count as f64 / e2e_s;
+    let transport_rate = count as f64 / transport_s;
     println!();
     println!(
         "| mesure ({count} messages, {concurrency} connexions, base {backend}) | durée | débit |"
     );
     println!("|---|---|---|");
     println!("| plancher : client SMTP brut, même serveur (moyenne avant/après : {floor_before_s:.2} s / {floor_after_s:.2} s) | {floor_s:.2} s | {floor_rate:.0} messages/s |");
+    println!("| client SMTP de l'application seul (pool, lettre), messages déjà construits, sans base | {transport_s:.2} s | {transport_rate:.0} messages/s ({:.0} % du plancher) |", 100.0 * transport_rate / floor_rate);
     println!("| bout en bout : demande groupée, jetons, file, SMTP | {e2e_s:.2} s | {e2e_rate:.0} messages/s ({:.0} % du plancher) |", 100.0 * e2e_rate / floor_rate);
     println!("| dont la demande groupée jusqu'au premier lot envoyé | {enqueue_s:.2} s | — |");
     println!("| argon2id m=19456 KiB, t=2, p=1 (moyenne de {rounds}) | {argon_ms:.1} ms | — |");
+}
+
+fn smtp_transport(port: u16, pool_size: u32) -> Transport {
+    Transport::new(&TransportConfig::Smtp(SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        tls: SmtpTls::None,
+        user: None,
+        password: None,
+        timeout: Duration::from_secs(30),
+        pool_size,
+    }))
+    .unwrap()
 }
 
 /// The raw floor once: `count` messages over `concurrency` connections to a fresh

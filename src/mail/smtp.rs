@@ -132,10 +132,12 @@ impl SmtpTransport {
         match pool.send_on(taken.conn, envelope, email).await {
             Ok(()) => Ok(()),
             // A reused connection can have died while idle (relay restarted, idle
-            // timeout on its side): the failure then comes on MAIL FROM, before any
-            // message data left, with no reply code or with 421. Once more on a
-            // fresh connection. Refusals with a reply code are the relay's answer
-            // about this message and are not retried here.
+            // timeout on its side): the first command then fails with no reply
+            // code, or 421. Once more on a fresh connection, as the outbox would do
+            // later anyway for a transient failure (the same rare case as there: a
+            // connection lost after the relay stored the message but before its
+            // reply came). Refusals with a reply code are the relay's answer about
+            // this message and are not retried here.
             Err(SmtpError::Smtp(e)) if taken.reused && may_be_stale(&e) => {
                 tracing::debug!("connexion SMTP réutilisée hors d'usage ({e}), nouvelle connexion");
                 let conn = pool.open().await?;

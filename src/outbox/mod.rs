@@ -48,7 +48,10 @@ pub struct WorkerConfig {
     pub lifetime_minutes: i64,
     /// Messages per second towards the relay, all connections together.
     pub rate_per_second: i64,
-    /// Deliveries in flight at once (one per pooled SMTP connection).
+    /// Deliveries in flight at once (one per pooled SMTP connection). Twice as
+    /// many lanes claim, send and record batches: while one lane is in the
+    /// database, another uses the connection (the SMTP pool itself never opens
+    /// more than its size).
     pub concurrency: usize,
     /// Rows claimed per lease.
     pub batch_size: i64,
@@ -61,6 +64,9 @@ pub struct WorkerConfig {
     pub base_backoff_ms: i64,
     pub max_backoff_ms: i64,
 }
+
+/// Lanes per delivery slot (see [`WorkerConfig::concurrency`]).
+const LANES_PER_CONNECTION: usize = 2;
 
 impl WorkerConfig {
     pub fn from_settings(settings: &Settings, transport: &TransportConfig) -> Result<Self> {
@@ -235,8 +241,8 @@ impl Worker {
     ) -> Result<DeliveryReport> {
         self.store.ensure_writable()?;
         let counters = Counters::default();
-        let lanes =
-            (0..self.config.concurrency.max(1)).map(|_| self.lane(cancel, on_batch, &counters));
+        let lanes = (0..self.config.concurrency.max(1) * LANES_PER_CONNECTION)
+            .map(|_| self.lane(cancel, on_batch, &counters));
         let results = join_all(lanes).await;
         let report = DeliveryReport {
             sent: counters.sent.load(Ordering::SeqCst),
