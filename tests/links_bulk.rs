@@ -1,7 +1,8 @@
 //! Bulk dispatch and the outbox against a real SMTP server: an outage keeps every
 //! request queued and nothing is sent twice once the relay is back; a 5xx fails
 //! one address and not the others; a crash after the relay accepted a mail
-//! re-sends it with the same Message-ID and only the new link works.
+//! re-sends it with the same Message-ID and only the new link works; pooled
+//! connections survive a relay restart and do not wait on delayed ACKs.
 
 mod common;
 #[path = "support/fixtures.rs"]
@@ -14,9 +15,11 @@ use std::sync::Mutex;
 
 use common::{TestDb, BOTH};
 use fixtures::*;
+use siec_accounts::config::{DEFAULT_PORTAL_URL, DEFAULT_SENDER};
+use siec_accounts::domain::LinkPurpose;
 use siec_accounts::domain::{Email, Uai};
 use siec_accounts::links::{self, BulkProgress, LinkState, Selection, LINK_REFUSED};
-use siec_accounts::mail::TransportConfig;
+use siec_accounts::mail::{LinkMail, MailTemplate, Transport, TransportConfig};
 use siec_accounts::outbox::{self, CancelToken};
 use smtp::SmtpServer;
 
@@ -451,4 +454,61 @@ async fn a_search_result_is_a_bulk_selection() {
         let _ = std::fs::remove_dir_all(&dir);
         db.store.close().await;
     }
+}
+
+fn link_message(template: &MailTemplate, n: usize) -> (String, lettre::Message) {
+    let id = format!("00000000-0000-0000-0000-{n:012}");
+    let message = template
+        .build(&LinkMail {
+            outbox_id: &id,
+            recipient: &format!("agent{n:02}@ac-lyon.fr"),
+            purpose: LinkPurpose::Reset,
+            url: &template.link_url("VmuBQ7epOgsaacQ5tanduNV61YtdvHZL77M7Yt1H"),
+            lifetime_minutes: 60,
+            date_ms: 1_800_000_000_000,
+        })
+        .unwrap();
+    (id, message)
+}
+
+#[tokio::test]
+async fn a_relay_restarted_between_two_mails_gets_the_second_at_once() {
+    let mut server = SmtpServer::start();
+    let transport = Transport::new(&TransportConfig::Smtp(smtp_config(server.port))).unwrap();
+    let template = MailTemplate::new(DEFAULT_SENDER, DEFAULT_PORTAL_URL).unwrap();
+    let (id, m) = link_message(&template, 1);
+    transport.send(&id, m).await.unwrap();
+    // The pooled connection dies with the relay; the next mail must not fail on it.
+    server.kill();
+    server.restart();
+    let (id, m) = link_message(&template, 2);
+    transport.send(&id, m).await.unwrap();
+    let mut to: Vec<String> = server.messages().into_iter().map(|m| m.to).collect();
+    to.sort();
+    assert_eq!(to, ["agent01@ac-lyon.fr", "agent02@ac-lyon.fr"]);
+}
+
+#[tokio::test]
+async fn one_connection_does_not_wait_for_delayed_acknowledgements() {
+    // With Nagle's algorithm on, the final "\r\n.\r\n" of each message waits for
+    // the relay's delayed ACK (40 ms on Linux): 50 messages on one connection took
+    // 2 s. With TCP_NODELAY they take a few milliseconds each.
+    let server = SmtpServer::start();
+    let mut cfg = smtp_config(server.port);
+    cfg.pool_size = 1;
+    let transport = Transport::new(&TransportConfig::Smtp(cfg)).unwrap();
+    let template = MailTemplate::new(DEFAULT_SENDER, DEFAULT_PORTAL_URL).unwrap();
+    let (id, m) = link_message(&template, 0);
+    transport.send(&id, m).await.unwrap();
+    let started = std::time::Instant::now();
+    for n in 1..=50 {
+        let (id, m) = link_message(&template, n);
+        transport.send(&id, m).await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < std::time::Duration::from_secs(1),
+        "50 messages on one connection in {elapsed:?}"
+    );
+    assert_eq!(server.messages().len(), 51);
 }

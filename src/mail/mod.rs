@@ -1,28 +1,34 @@
 //! Building and delivering mail. Two transports, chosen from the settings:
-//! SMTP through `lettre` (STARTTLS, implicit TLS, or plain for a relay on this
-//! machine; AUTH; a connection pool; timeouts), and the embedded default that
-//! writes each message as a `.eml` file into the outbox folder of the data directory.
+//! SMTP (STARTTLS, implicit TLS, or plain for a relay on this machine; AUTH; a
+//! connection pool of our own over `TCP_NODELAY` sockets, the protocol spoken by
+//! `lettre`; timeouts: see `smtp.rs`), and the embedded default that writes each
+//! message as a `.eml` file into the outbox folder of the data directory.
 
 mod message;
+mod smtp;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::transport::smtp::client::TlsParameters;
+use lettre::Message;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use message::{lifetime_text, subject, LinkMail, MailTemplate};
+pub use smtp::SmtpTransport;
+use smtp::{PoolSettings, Security, SmtpError};
 
 use crate::config::{Settings, SmtpTls};
 use crate::error::{Error, Result};
 
 /// Default number of pooled SMTP connections (and of concurrent deliveries).
 pub const DEFAULT_POOL_SIZE: u32 = 4;
-/// Connect and per-command timeout towards the relay.
+/// Timeout towards the relay: TCP connect, opening of the session (greeting,
+/// EHLO, TLS, AUTH), and each message's exchange.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Pooled connections left idle longer than this are closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Where the mail goes.
 #[derive(Clone)]
@@ -107,7 +113,7 @@ impl SendFailure {
 #[derive(Clone)]
 pub enum Transport {
     Files(PathBuf),
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(SmtpTransport),
 }
 
 impl std::fmt::Debug for Transport {
@@ -144,10 +150,10 @@ impl Transport {
                         ))
                     })
                 };
-                let tls = match c.tls {
-                    SmtpTls::Starttls => Tls::Required(tls_params()?),
-                    SmtpTls::Tls => Tls::Wrapper(tls_params()?),
-                    SmtpTls::None if is_local(&c.host) => Tls::None,
+                let security = match c.tls {
+                    SmtpTls::Starttls => Security::Starttls(tls_params()?),
+                    SmtpTls::Tls => Security::Implicit(tls_params()?),
+                    SmtpTls::None if is_local(&c.host) => Security::Plain,
                     SmtpTls::None => {
                         return Err(Error::invalid(format!(
                             "smtp.tls = none n'est permis que pour un relais sur ce poste (localhost) ; le relais {} demande starttls ou tls.",
@@ -155,28 +161,27 @@ impl Transport {
                         )))
                     }
                 };
-                let mut builder =
-                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(c.host.clone())
-                        .port(c.port)
-                        .tls(tls)
-                        .timeout(Some(c.timeout))
-                        .pool_config(
-                            PoolConfig::new()
-                                .max_size(c.pool_size.max(1))
-                                .idle_timeout(Duration::from_secs(60)),
-                        );
-                match (&c.user, &c.password) {
-                    (Some(user), Some(pw)) => {
-                        builder = builder.credentials(Credentials::new(user.clone(), pw.expose_secret().to_string()));
-                    }
+                let credentials = match (&c.user, &c.password) {
+                    (Some(user), Some(pw)) => Some(Credentials::new(
+                        user.clone(),
+                        pw.expose_secret().to_string(),
+                    )),
                     (Some(user), None) => {
                         return Err(Error::invalid(format!(
                             "Le mot de passe SMTP de « {user} » est introuvable dans le trousseau du système."
                         )))
                     }
-                    _ => {}
-                }
-                Ok(Transport::Smtp(builder.build()))
+                    _ => None,
+                };
+                Ok(Transport::Smtp(SmtpTransport::new(PoolSettings {
+                    host: c.host.clone(),
+                    port: c.port,
+                    security,
+                    credentials,
+                    timeout: c.timeout,
+                    pool_size: c.pool_size.max(1),
+                    idle_timeout: IDLE_TIMEOUT,
+                })))
             }
         }
     }
@@ -204,7 +209,10 @@ impl Transport {
                     ))
                 })
             }
-            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(classify),
+            Transport::Smtp(smtp) => smtp
+                .send(message.envelope(), &message.formatted())
+                .await
+                .map_err(classify),
         }
     }
 
@@ -212,19 +220,29 @@ impl Transport {
     pub async fn test_connection(&self) -> Result<()> {
         match self {
             Transport::Files(_) => Ok(()),
-            Transport::Smtp(smtp) => match smtp.test_connection().await {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(Error::Unavailable("Le relais SMTP ne répond pas.".into())),
-                Err(e) => Err(Error::Unavailable(classify(e).reason().to_string())),
-            },
+            Transport::Smtp(smtp) => smtp
+                .test_connection()
+                .await
+                .map_err(|e| Error::Unavailable(classify(e).reason().to_string())),
         }
     }
 }
 
-/// Turns lettre's error into what the outbox needs: permanent or not, and the
+/// Turns an SMTP failure into what the outbox needs: permanent or not, and the
 /// relay's own words.
-fn classify(e: lettre::transport::smtp::Error) -> SendFailure {
+fn classify(e: SmtpError) -> SendFailure {
     use std::error::Error as _;
+    let e = match e {
+        SmtpError::Smtp(e) => e,
+        SmtpError::Connect(e) => {
+            return SendFailure::Transient(format!("Relais SMTP injoignable : {e}"))
+        }
+        SmtpError::Timeout { what } => {
+            return SendFailure::Transient(format!(
+                "Le relais SMTP ne répond pas (délai dépassé {what})."
+            ))
+        }
+    };
     let detail = e.source().map(|s| s.to_string()).unwrap_or_default();
     if let Some(code) = e.status() {
         let reason = format!("{code} {detail}").trim().to_string();

@@ -48,7 +48,10 @@ pub struct WorkerConfig {
     pub lifetime_minutes: i64,
     /// Messages per second towards the relay, all connections together.
     pub rate_per_second: i64,
-    /// Deliveries in flight at once (one per pooled SMTP connection).
+    /// Deliveries in flight at once (one per pooled SMTP connection). Twice as
+    /// many lanes claim, send and record batches: while one lane is in the
+    /// database, another uses the connection (the SMTP pool itself never opens
+    /// more than its size).
     pub concurrency: usize,
     /// Rows claimed per lease.
     pub batch_size: i64,
@@ -61,6 +64,9 @@ pub struct WorkerConfig {
     pub base_backoff_ms: i64,
     pub max_backoff_ms: i64,
 }
+
+/// Lanes per delivery slot (see [`WorkerConfig::concurrency`]).
+const LANES_PER_CONNECTION: usize = 2;
 
 impl WorkerConfig {
     pub fn from_settings(settings: &Settings, transport: &TransportConfig) -> Result<Self> {
@@ -235,8 +241,8 @@ impl Worker {
     ) -> Result<DeliveryReport> {
         self.store.ensure_writable()?;
         let counters = Counters::default();
-        let lanes =
-            (0..self.config.concurrency.max(1)).map(|_| self.lane(cancel, on_batch, &counters));
+        let lanes = (0..self.config.concurrency.max(1) * LANES_PER_CONNECTION)
+            .map(|_| self.lane(cancel, on_batch, &counters));
         let results = join_all(lanes).await;
         let report = DeliveryReport {
             sent: counters.sent.load(Ordering::SeqCst),
@@ -374,21 +380,40 @@ impl Worker {
                 attempts: row.try_get("attempts")?,
                 withdrawn,
             };
-            let token = if item.withdrawn.is_none() {
-                let token = Token::generate();
-                sqlx::query(
-                    "UPDATE link_requests SET token_hash = $1, expires_at = $2 WHERE id = $3",
-                )
-                .bind(token.hash().as_str())
-                .bind(expires_at)
-                .bind(&item.link_id)
-                .execute(&mut *tx)
-                .await?;
-                Some(token)
-            } else {
-                None
-            };
+            let token = item.withdrawn.is_none().then(Token::generate);
             claimed.push((item, token));
+        }
+        // Every fresh token's hash and expiry in one statement (one round trip per
+        // batch, not per row).
+        let fresh: Vec<(&str, String)> = claimed
+            .iter()
+            .filter_map(|(item, token)| {
+                token
+                    .as_ref()
+                    .map(|t| (item.link_id.as_str(), t.hash().as_str().to_string()))
+            })
+            .collect();
+        if !fresh.is_empty() {
+            let n = fresh.len();
+            let cases: Vec<String> = (0..n)
+                .map(|i| format!("WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let ids: Vec<String> = (0..n).map(|i| format!("${}", 2 * n + 2 + i)).collect();
+            let sql = format!(
+                "UPDATE link_requests SET token_hash = CASE id {} END, expires_at = ${} WHERE id IN ({})",
+                cases.join(" "),
+                2 * n + 1,
+                ids.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (link_id, hash) in &fresh {
+                q = q.bind(*link_id).bind(hash.as_str());
+            }
+            q = q.bind(expires_at);
+            for (link_id, _) in &fresh {
+                q = q.bind(*link_id);
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(claimed)
@@ -414,18 +439,29 @@ impl Worker {
     async fn record(&self, outcomes: &[(Claimed, Outcome)], counters: &Counters) -> Result<()> {
         let now = self.store.now_ms();
         let mut tx = self.store.begin_write().await?;
+        // The sent rows in one statement; the others carry a reason each.
+        let sent: Vec<&str> = outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Sent))
+            .map(|(item, _)| item.outbox_id.as_str())
+            .collect();
+        if !sent.is_empty() {
+            let placeholders: Vec<String> =
+                (0..sent.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "UPDATE mail_outbox SET state = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL WHERE id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(now);
+            for id in &sent {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *tx).await?;
+            counters.sent.fetch_add(sent.len() as u64, Ordering::SeqCst);
+        }
         for (item, outcome) in outcomes {
             match outcome {
-                Outcome::Sent => {
-                    sqlx::query(
-                        "UPDATE mail_outbox SET state = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2",
-                    )
-                    .bind(now)
-                    .bind(&item.outbox_id)
-                    .execute(&mut *tx)
-                    .await?;
-                    counters.sent.fetch_add(1, Ordering::SeqCst);
-                }
+                Outcome::Sent => {}
                 Outcome::Retry(reason) if item.attempts < self.config.max_attempts => {
                     sqlx::query(
                         "UPDATE mail_outbox SET state = 'queued', next_attempt_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",

@@ -18,7 +18,116 @@ pub struct SmtpServer {
     pub port: u16,
     pub maildir: PathBuf,
     auth: Option<String>,
+    tls: Option<(TlsMode, TestCertificates)>,
     child: Option<Child>,
+}
+
+/// How a TLS test server secures its sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// STARTTLS offered and required before MAIL.
+    Starttls,
+    /// TLS from the first byte.
+    Implicit,
+}
+
+/// A throwaway certificate authority and a certificate for `localhost` signed by
+/// it (PEM files, made with the `openssl` command).
+#[derive(Debug, Clone)]
+pub struct TestCertificates {
+    pub dir: PathBuf,
+}
+
+impl TestCertificates {
+    pub fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("siec-tls-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .expect("openssl");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.pem",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=Autorite de test",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            &[
+                &["req"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "localhost.key",
+                    "-out",
+                    "localhost.csr",
+                    "-subj",
+                    "/CN=localhost",
+                ],
+            ]
+            .concat(),
+        );
+        std::fs::write(
+            dir.join("ext"),
+            "subjectAltName=DNS:localhost\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "localhost.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "localhost.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+        ]);
+        Self { dir }
+    }
+
+    /// The authority's certificate, to trust.
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(self.dir.join("ca.pem")).unwrap()
+    }
+}
+
+impl Default for TestCertificates {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// A message as Python's email package reads it.
@@ -51,14 +160,20 @@ impl Received {
 
 impl SmtpServer {
     pub fn start() -> Self {
-        Self::start_with(None)
+        Self::start_with(None, None)
     }
 
     pub fn start_with_auth(user: &str, password: &str) -> Self {
-        Self::start_with(Some(format!("{user}:{password}")))
+        Self::start_with(Some(format!("{user}:{password}")), None)
     }
 
-    fn start_with(auth: Option<String>) -> Self {
+    /// A server that requires TLS, with a certificate for `localhost` signed by
+    /// `certificates`' authority.
+    pub fn start_tls(mode: TlsMode, certificates: &TestCertificates) -> Self {
+        Self::start_with(None, Some((mode, certificates.clone())))
+    }
+
+    fn start_with(auth: Option<String>, tls: Option<(TlsMode, TestCertificates)>) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -70,6 +185,7 @@ impl SmtpServer {
             port,
             maildir,
             auth,
+            tls,
             child: None,
         };
         s.restart();
@@ -87,6 +203,16 @@ impl SmtpServer {
             .stderr(Stdio::null());
         if let Some(a) = &self.auth {
             cmd.args(["--auth", a]);
+        }
+        if let Some((mode, certs)) = &self.tls {
+            let mode = match mode {
+                TlsMode::Starttls => "starttls",
+                TlsMode::Implicit => "implicit",
+            };
+            cmd.args(["--tls-mode", mode, "--tls-cert"])
+                .arg(certs.dir.join("localhost.pem"))
+                .arg("--tls-key")
+                .arg(certs.dir.join("localhost.key"));
         }
         self.child = Some(cmd.spawn().expect("start smtp_server.py"));
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -136,5 +262,8 @@ impl Drop for SmtpServer {
     fn drop(&mut self) {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.maildir);
+        if let Some((_, certs)) = &self.tls {
+            let _ = std::fs::remove_dir_all(&certs.dir);
+        }
     }
 }

@@ -6,6 +6,8 @@
         in the Maildir DIR. Refuses RCPT TO for any address containing "rejet"
         with a permanent 550, so a test can see one address fail and not the others.
         With --auth, AUTH PLAIN/LOGIN is required (without TLS: localhost only).
+        With --tls-mode starttls|implicit and --tls-cert/--tls-key (PEM files), TLS
+        is required: STARTTLS before MAIL, or TLS from the first byte.
 
     smtp_server.py dump DIR
         Prints the stored messages (of a Maildir, or the .eml files of a folder) as JSON, parsed by Python's email package
@@ -47,6 +49,15 @@ def serve(args):
             return AuthResult(success=ok)
 
         kwargs = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+
+    if args.tls_mode:
+        import ssl
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.tls_mode == "starttls":
+            kwargs.update(tls_context=context, require_starttls=True)
+        else:
+            kwargs.update(ssl_context=context)
 
     controller = Controller(Handler(), hostname="127.0.0.1", port=args.port, **kwargs)
     controller.start()
@@ -102,6 +113,9 @@ def main():
     s.add_argument("--port", type=int, required=True)
     s.add_argument("--maildir", required=True)
     s.add_argument("--auth")
+    s.add_argument("--tls-mode", choices=["starttls", "implicit"])
+    s.add_argument("--tls-cert")
+    s.add_argument("--tls-key")
     d = sub.add_parser("dump")
     d.add_argument("maildir")
     args = parser.parse_args()
