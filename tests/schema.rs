@@ -74,6 +74,51 @@ async fn database_refuses_a_second_principal() {
     }
 }
 
+/// Searches read each membership's copy of its account's address and status: the
+/// database keeps it, whoever writes, and puts back a copy written directly.
+#[tokio::test]
+async fn membership_copies_follow_their_account() {
+    for kind in BOTH {
+        let db = TestDb::new(kind).await;
+        let pool = db.store.pool();
+        sqlx::query("INSERT INTO establishments (uai, name, search_text, created_at, updated_at) VALUES ('0750655E', 'Lycée Louis-le-Grand', 'lycee louis le grand', 0, 0)")
+            .execute(pool).await.unwrap();
+        sqlx::query("INSERT INTO accounts (id, email, email_key, created_at, updated_at) VALUES (1, 'a@ac-paris.fr', 'a@ac-paris.fr', 0, 0)")
+            .execute(pool).await.unwrap();
+        sqlx::query("INSERT INTO memberships (account_id, establishment_id, role, created_at) VALUES (1, 1, 'member', 0)")
+            .execute(pool).await.unwrap();
+        let copy = || async {
+            sqlx::query_as::<_, (String, String, Option<i64>)>(
+                "SELECT email_key, status, password_set_at FROM memberships WHERE account_id = 1",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap()
+        };
+        assert_eq!(
+            copy().await,
+            ("a@ac-paris.fr".into(), "pending".into(), None),
+            "{kind:?}"
+        );
+        sqlx::query("UPDATE accounts SET status = 'active', password_set_at = 42 WHERE id = 1")
+            .execute(pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            copy().await,
+            ("a@ac-paris.fr".into(), "active".into(), Some(42)),
+            "{kind:?}"
+        );
+        sqlx::query("UPDATE memberships SET email_key = 'z@ac-paris.fr', status = 'disabled' WHERE account_id = 1")
+            .execute(pool).await.unwrap();
+        assert_eq!(
+            copy().await,
+            ("a@ac-paris.fr".into(), "active".into(), Some(42)),
+            "{kind:?}: put back"
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_older_app_refuses_to_write_to_a_newer_database() {
     for kind in BOTH {

@@ -36,7 +36,9 @@ BEGIN
     FROM accounts a WHERE a.id = NEW.account_id;
     RETURN NEW;
 END $$;
-CREATE TRIGGER memberships_copy_account BEFORE INSERT OR UPDATE OF account_id ON memberships
+-- On every insert and update, so that a direct write to the copies is overwritten by
+-- the account's own values.
+CREATE TRIGGER memberships_copy_account BEFORE INSERT OR UPDATE ON memberships
     FOR EACH ROW EXECUTE FUNCTION memberships_copy_account();
 
 CREATE FUNCTION accounts_copy_to_memberships() RETURNS trigger LANGUAGE plpgsql

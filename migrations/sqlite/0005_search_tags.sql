@@ -26,6 +26,12 @@ CREATE TRIGGER memberships_copy_account AFTER INSERT ON memberships BEGIN
         (SELECT a.email_key, a.status, a.password_set_at FROM accounts a WHERE a.id = NEW.account_id)
     WHERE account_id = NEW.account_id AND establishment_id = NEW.establishment_id;
 END;
+-- A direct write to a copy is put back from the account (recursive triggers are off).
+CREATE TRIGGER memberships_keep_copy AFTER UPDATE OF email_key, status, password_set_at ON memberships BEGIN
+    UPDATE memberships SET (email_key, status, password_set_at) =
+        (SELECT a.email_key, a.status, a.password_set_at FROM accounts a WHERE a.id = NEW.account_id)
+    WHERE account_id = NEW.account_id AND establishment_id = NEW.establishment_id;
+END;
 CREATE TRIGGER accounts_copy_to_memberships AFTER UPDATE OF email_key, status, password_set_at ON accounts BEGIN
     UPDATE memberships SET email_key = NEW.email_key, status = NEW.status, password_set_at = NEW.password_set_at
     WHERE account_id = NEW.id;
