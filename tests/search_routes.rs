@@ -81,7 +81,8 @@ fn expected(all: &[Account], q: &SearchQuery) -> (Vec<String>, u64) {
                 // One or two characters: the beginning of the address.
                 a.email_key.starts_with(&lower)
             } else if uai_like {
-                a.email_key.contains(&lower)
+                // A UAI's beginning; from four characters on, a piece of an address too.
+                (lower.len() >= 4 && a.email_key.contains(&lower))
                     || a.memberships.iter().any(|m| m.uai.starts_with(&upper))
             } else {
                 a.email_key.contains(&lower)

@@ -149,6 +149,13 @@ impl Terms {
         self.email.chars().count() < 3
     }
 
+    /// Whether addresses holding the text match too. Not for three characters of a
+    /// UAI: three digits are the start of a department's codes, and as a piece of
+    /// an address they would match thousands of numbered addresses.
+    fn searches_addresses(&self) -> bool {
+        self.uai.as_ref().map_or(true, |u| u.len() >= 4)
+    }
+
     /// Digits, `@` or `.` mean a UAI or a piece of an address: few accounts match,
     /// and the trigram index finds them directly.
     fn looks_narrow(&self) -> bool {
@@ -471,8 +478,9 @@ fn membership_plan(q: &SearchQuery, backend: Backend) -> Option<MembershipPlan> 
         }
         account_conditions(sql, q);
     };
+    let with_addresses = terms.as_ref().is_some_and(Terms::searches_addresses);
     let all = |sql: &mut Sql| {
-        if terms.is_some() {
+        if with_addresses {
             members(sql, "");
             sql.push(" UNION ");
             addresses(sql, false);
@@ -493,7 +501,7 @@ fn membership_plan(q: &SearchQuery, backend: Backend) -> Option<MembershipPlan> 
         capped.push("SELECT COUNT(DISTINCT c.id), COUNT(CASE WHEN c.part = 1 THEN 1 END), COUNT(CASE WHEN c.part = 2 THEN 1 END) FROM (SELECT 1 AS part, p1.id FROM (");
         members(&mut capped, "");
         capped.push(&format!(" LIMIT {PART_CAP}) p1"));
-        if terms.is_some() {
+        if with_addresses {
             capped.push(" UNION ALL SELECT 2 AS part, p2.id FROM (");
             addresses(&mut capped, broad);
             capped.push(&format!(" LIMIT {PART_CAP}) p2"));
@@ -700,15 +708,18 @@ fn accounts_filter(sql: &mut Sql, q: &SearchQuery, terms: Option<&Terms>) {
             sql.push_arg(uai.clone());
             sql.push(" AND e.uai < ");
             sql.push_arg(successor(uai));
-            sql.push(") OR ");
-            text_match(
-                sql,
-                t.backend,
-                "a.id",
-                "accounts_email_fts",
-                "a.email_key",
-                &t.email,
-            );
+            sql.push(")");
+            if t.searches_addresses() {
+                sql.push(" OR ");
+                text_match(
+                    sql,
+                    t.backend,
+                    "a.id",
+                    "accounts_email_fts",
+                    "a.email_key",
+                    &t.email,
+                );
+            }
             sql.push(")");
         } else {
             sql.push(" AND ");
