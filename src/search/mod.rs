@@ -353,6 +353,9 @@ struct MembershipPlan {
     /// Distinct accounts among the first rows of each part, and how many rows each
     /// part gave: the capped total without reading every match.
     capped: Sql,
+    /// The members part alone, when addresses are searched too: often enough on its
+    /// own to pass the cap, sparing the addresses' part.
+    capped_members: Option<Sql>,
     /// The same, for a text a walk found in many addresses: reading addresses until
     /// enough match then beats collecting every match from the trigram index.
     capped_broad: Sql,
@@ -496,7 +499,7 @@ fn membership_plan(q: &SearchQuery, backend: Backend) -> Option<MembershipPlan> 
     page.push(&format!(
         ") c ORDER BY c.email_key {dir} LIMIT {limit} OFFSET {offset}"
     ));
-    let capped = |broad: bool| {
+    let capped = |broad: bool, with_addresses: bool| {
         let mut capped = Sql::default();
         capped.push("SELECT COUNT(DISTINCT c.id), COUNT(CASE WHEN c.part = 1 THEN 1 END), COUNT(CASE WHEN c.part = 2 THEN 1 END) FROM (SELECT 1 AS part, p1.id FROM (");
         members(&mut capped, "");
@@ -515,8 +518,9 @@ fn membership_plan(q: &SearchQuery, backend: Backend) -> Option<MembershipPlan> 
     full.push(") c");
     Some(MembershipPlan {
         rows: account_rows(page, q),
-        capped: capped(false),
-        capped_broad: capped(true),
+        capped_members: with_addresses.then(|| capped(false, false)),
+        capped: capped(false, with_addresses),
+        capped_broad: capped(true, with_addresses),
         full,
     })
 }
@@ -548,6 +552,12 @@ async fn membership_total(
     broad: bool,
     traced: &mut impl FnMut(&Sql),
 ) -> Result<(u64, bool)> {
+    if let Some(members) = &plan.capped_members {
+        traced(members);
+        if members.fetch_triple(store).await?.0 > COUNT_CAP {
+            return Ok((COUNT_CAP as u64, false));
+        }
+    }
     let capped = if broad {
         &plan.capped_broad
     } else {
