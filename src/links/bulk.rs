@@ -77,18 +77,6 @@ pub async fn send_bulk(
         ..Default::default()
     };
     progress(state);
-    for chunk in accounts.chunks(ENQUEUE_CHUNK) {
-        if cancel.is_cancelled() {
-            break;
-        }
-        let now = store.now_ms();
-        let mut tx = store.begin_write().await?;
-        for account in chunk {
-            let p = purpose.unwrap_or_else(|| default_purpose(account));
-            enqueue(&mut tx, store, account, p, Some(&batch_id), now).await?;
-        }
-        tx.commit().await?;
-    }
 
     // Progress comes from the worker's own reports (rows of this batch only):
     // no database round trip while the lanes hold connections.
@@ -110,8 +98,43 @@ pub async fn send_bulk(
         }
         progress(*p);
     };
-    let report = worker.deliver_due(cancel, &on_batch).await;
-    report?;
+    // Delivery starts with the first committed chunk instead of waiting for the
+    // whole selection: passes follow one another until one that began after the
+    // last chunk was committed (so it saw every request) comes back empty-handed.
+    let enqueued = std::sync::atomic::AtomicBool::new(false);
+    let enqueue_all = async {
+        let result = async {
+            for chunk in accounts.chunks(ENQUEUE_CHUNK) {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let now = store.now_ms();
+                let mut tx = store.begin_write().await?;
+                for account in chunk {
+                    let p = purpose.unwrap_or_else(|| default_purpose(account));
+                    enqueue(&mut tx, store, account, p, Some(&batch_id), now).await?;
+                }
+                tx.commit().await?;
+            }
+            Ok::<_, crate::error::Error>(())
+        }
+        .await;
+        enqueued.store(true, std::sync::atomic::Ordering::SeqCst);
+        result
+    };
+    let deliver_all = async {
+        loop {
+            let last_pass = enqueued.load(std::sync::atomic::Ordering::SeqCst);
+            worker.deliver_due(cancel, &on_batch).await?;
+            if last_pass || cancel.is_cancelled() {
+                return Ok::<_, crate::error::Error>(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    let (enqueued_result, delivered) = tokio::join!(enqueue_all, deliver_all);
+    enqueued_result?;
+    delivered?;
     if cancel.is_cancelled() {
         withdraw(store, &batch_id).await?;
     }
