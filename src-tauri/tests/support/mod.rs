@@ -373,13 +373,23 @@ impl Session {
         self.click_el(&el).await;
     }
 
+    /// Clicks as a person would: while something still covers the element (a
+    /// dialog closing, its backdrop fading), waits and tries again, up to 5 s.
     pub async fn click_el(&self, el: &El) {
-        self.ok(
-            reqwest::Method::POST,
-            &format!("/element/{}/click", el.0),
-            Some(json!({})),
-        )
-        .await;
+        let path = format!("/element/{}/click", el.0);
+        let start = Instant::now();
+        loop {
+            let v = self
+                .req(reqwest::Method::POST, &path, Some(json!({})))
+                .await;
+            match v["value"]["error"].as_str() {
+                None => return,
+                Some("element click intercepted") if start.elapsed() < Duration::from_secs(5) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Some(err) => panic!("WebDriver {path} : {err} : {}", v["value"]["message"]),
+            }
+        }
     }
 
     pub async fn clear(&self, css: &str) {
