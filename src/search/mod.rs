@@ -205,14 +205,19 @@ fn account_order(q: &SearchQuery) -> &'static str {
 /// their ids): the page's accounts first, then their first establishment
 /// (principal roles first) for display only.
 fn account_rows(page: Sql, q: &SearchQuery) -> Sql {
+    account_rows_with(page, q, "")
+}
+
+/// `account_rows` with `extra` columns after the displayed ones.
+fn account_rows_with(page: Sql, q: &SearchQuery, extra: &str) -> Sql {
     let dir = if q.descending { "DESC" } else { "ASC" };
     let order = account_order(q);
     let mut rows = Sql::default();
-    rows.push(
+    rows.push(&format!(
         "SELECT a.email, a.display_name, a.status, f.role, e.uai, e.name, e.city, e.academy, \
-         (SELECT COUNT(*) FROM memberships c WHERE c.account_id = a.id) AS n \
-         FROM (",
-    );
+         (SELECT COUNT(*) FROM memberships c WHERE c.account_id = a.id) AS n{extra} \
+         FROM ("
+    ));
     rows.append(page);
     rows.push(&format!(
         ") page \
@@ -279,34 +284,36 @@ async fn run(
     } = plan(q, backend);
     let members = membership_plan(q, backend);
     if let Some(walk) = walk_plan(q, backend) {
-        traced(&walk);
-        let found = walk.fetch_pairs(store).await?;
-        let ids: Vec<i64> = found.iter().map(|&(id, _)| id).collect();
-        let in_addresses = found.iter().filter(|&&(_, hit)| hit == 1).count() as i64;
-        // Reading addresses until `PART_CAP` match would take about this many rows.
-        let scan = PART_CAP * WALK_WINDOW / in_addresses.max(1);
-        let broad = scan
-            <= match backend {
-                Backend::Postgres => 50_000,
-                Backend::Sqlite => 200_000,
-            };
-        if ids.len() as i64 >= offset + limit {
-            let page_ids = &ids[offset as usize..(offset + limit) as usize];
-            let mut page = Sql::default();
-            page.push(&format!(
-                "SELECT id FROM accounts WHERE id IN ({})",
-                page_ids
-                    .iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ));
-            let rows_sql = account_rows(page, q);
-            traced(&rows_sql);
-            let rows = rows_sql.fetch_accounts(store).await?;
+        // One statement: the walk, the page's rows from it, and how many matches the
+        // walk met (in all, and in addresses).
+        let dir = if q.descending { "DESC" } else { "ASC" };
+        let mut walked = Sql::default();
+        walked.push("WITH w AS (");
+        walked.append(walk);
+        walked.push(") ");
+        let mut page = Sql::default();
+        page.push(&format!(
+            "SELECT id FROM w ORDER BY email_key {dir} LIMIT {limit} OFFSET {offset}"
+        ));
+        walked.append(account_rows_with(
+            page,
+            q,
+            ", (SELECT COUNT(*) FROM w) AS walked, (SELECT COALESCE(SUM(hit), 0) FROM w) AS hits",
+        ));
+        traced(&walked);
+        let (rows, met) = walked.fetch_accounts_and_walk(store).await?;
+        if rows.len() as i64 == limit {
+            let (matches, in_addresses) = met;
+            // Reading addresses until `PART_CAP` match would take about this many rows.
+            let scan = PART_CAP * WALK_WINDOW / in_addresses.max(1);
+            let broad = scan
+                <= match backend {
+                    Backend::Postgres => 50_000,
+                    Backend::Sqlite => 200_000,
+                };
             let (total, total_exact) = if q.skip_count {
                 (0, false)
-            } else if ids.len() as i64 > COUNT_CAP {
+            } else if matches > COUNT_CAP {
                 (COUNT_CAP as u64, false)
             } else if let Some(m) = &members {
                 membership_total(store, m, broad, &mut traced).await?

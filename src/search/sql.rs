@@ -83,35 +83,24 @@ impl Sql {
         Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
     }
 
-    pub async fn fetch_pairs(&self, store: &Store) -> Result<Vec<(i64, i64)>> {
-        use sqlx::Row;
+    pub async fn fetch_accounts(&self, store: &Store) -> Result<Vec<SearchRow>> {
         let rows = self.query().fetch_all(store.pool()).await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?)))
-            .collect()
+        rows.iter().map(account_row).collect()
     }
 
-    pub async fn fetch_accounts(&self, store: &Store) -> Result<Vec<SearchRow>> {
+    /// Account rows followed by two columns, the same on every row (read from the
+    /// first; zeros when there is no row).
+    pub async fn fetch_accounts_and_walk(
+        &self,
+        store: &Store,
+    ) -> Result<(Vec<SearchRow>, (i64, i64))> {
         use sqlx::Row;
         let rows = self.query().fetch_all(store.pool()).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SearchRow::Account {
-                    email: r.try_get(0)?,
-                    display_name: r.try_get(1)?,
-                    status: AccountStatus::from_code(&r.try_get::<String, _>(2)?)
-                        .unwrap_or(AccountStatus::Pending),
-                    role: r
-                        .try_get::<Option<String>, _>(3)?
-                        .and_then(|s| Role::from_code(&s)),
-                    uai: r.try_get(4)?,
-                    establishment_name: r.try_get(5)?,
-                    city: r.try_get(6)?,
-                    academy: r.try_get(7)?,
-                    establishments: r.try_get(8)?,
-                })
-            })
-            .collect()
+        let met = match rows.first() {
+            Some(r) => (r.try_get::<i64, _>(9)?, r.try_get::<i64, _>(10)?),
+            None => (0, 0),
+        };
+        Ok((rows.iter().map(account_row).collect::<Result<_>>()?, met))
     }
 
     pub async fn fetch_establishments(&self, store: &Store) -> Result<Vec<SearchRow>> {
@@ -130,4 +119,23 @@ impl Sql {
             })
             .collect()
     }
+}
+
+/// One row of `account_rows`: the displayed columns of an account.
+fn account_row(r: &sqlx::any::AnyRow) -> Result<SearchRow> {
+    use sqlx::Row;
+    Ok(SearchRow::Account {
+        email: r.try_get(0)?,
+        display_name: r.try_get(1)?,
+        status: AccountStatus::from_code(&r.try_get::<String, _>(2)?)
+            .unwrap_or(AccountStatus::Pending),
+        role: r
+            .try_get::<Option<String>, _>(3)?
+            .and_then(|s| Role::from_code(&s)),
+        uai: r.try_get(4)?,
+        establishment_name: r.try_get(5)?,
+        city: r.try_get(6)?,
+        academy: r.try_get(7)?,
+        establishments: r.try_get(8)?,
+    })
 }

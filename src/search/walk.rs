@@ -49,7 +49,7 @@ pub(super) fn walk_plan(q: &SearchQuery, backend: Backend) -> Option<Sql> {
         None => walk.push("0"),
     }
     walk.push(&format!(
-        " FROM (SELECT id, email_key, status, password_set_at, principal_of, search_text, search_tags \
+        " AS hit, a.email_key FROM (SELECT id, email_key, status, password_set_at, principal_of, search_text, search_tags \
          FROM accounts ORDER BY email_key {dir} LIMIT {WALK_WINDOW}) a WHERE 1 = 1"
     ));
     if let Some(t) = &terms {
