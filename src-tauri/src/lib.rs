@@ -13,6 +13,7 @@ pub use error::{UiError, UiResult};
 use state::AppState;
 
 pub fn run() {
+    lighten_webkit();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SIEC_LOG")
@@ -106,4 +107,16 @@ pub fn run() {
                 });
             }
         });
+}
+
+/// The window is a document of forms and a list of a few dozen rows: WebKitGTK's
+/// accelerated compositing (a GL context and layer backing stores) costs it about
+/// 110 MiB and 250 ms at start for nothing it shows. Software painting instead,
+/// unless the environment already decides (`WEBKIT_DISABLE_COMPOSITING_MODE=0`
+/// keeps compositing on). It also spares desks whose GL drivers WebKit handles badly.
+fn lighten_webkit() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
 }

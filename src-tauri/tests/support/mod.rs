@@ -426,10 +426,26 @@ impl Session {
             .await;
     }
 
+    /// What the screen shows, read from the X server as a person would see it.
+    /// (WebKitWebDriver's own snapshot can wait forever when accelerated
+    /// compositing is off, which the app does by default; it is the fallback.)
     pub async fn save_screenshot(&self, label: &str) -> PathBuf {
         use base64::Engine as _;
-        let v = self.req(reqwest::Method::GET, "/screenshot", None).await;
         let path = screenshot_dir().join(format!("{}-{}.png", self.name, sanitize(label)));
+        // Two frames for the last change to be painted.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let grabbed = Command::new("import")
+            .args(["-window", "root", "-display", display()])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if grabbed {
+            eprintln!("capture : {}", path.display());
+            return path;
+        }
+        let v = self.req(reqwest::Method::GET, "/screenshot", None).await;
         if let Some(b64) = v["value"].as_str() {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(b64)
