@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use common::{TestDb, BOTH};
 use siec_accounts::devdata::{generate, GenerateOptions};
 use siec_accounts::domain::{fold_for_search, AccountStatus, Role};
-use siec_accounts::search::{search, SearchQuery, SearchRow, COUNT_CAP};
+use siec_accounts::search::{count, search, SearchQuery, SearchRow, COUNT_CAP};
 use siec_accounts::store::Store;
 
 struct Membership {
@@ -282,6 +282,30 @@ async fn check_all(s: &Store, label: &str, academies: &[String]) {
             (page.total, page.total_exact),
             want_total,
             "{label}: total for {q:?}"
+        );
+        // As the window asks: rows first, the total when it comes for free or
+        // from `count` afterwards; both must say the same.
+        let rows_only = SearchQuery {
+            skip_count: true,
+            ..q.clone()
+        };
+        let first = search(s, &rows_only).await.unwrap();
+        assert_eq!(
+            first.rows, page.rows,
+            "{label}: rows without count for {q:?}"
+        );
+        if first.counted {
+            assert_eq!(
+                (first.total, first.total_exact),
+                want_total,
+                "{label}: free total for {q:?}"
+            );
+        }
+        let counted = count(s, &q).await.unwrap();
+        assert_eq!(
+            (counted.total, counted.total_exact),
+            want_total,
+            "{label}: count for {q:?}"
         );
     }
 }

@@ -44,62 +44,47 @@ pub(super) fn membership_plan(q: &SearchQuery, backend: Backend) -> Option<Membe
         return None;
     }
     let members = |sql: &mut Sql, distinct: &str| {
-        if let Some(t) = &terms {
-            // The text names one establishment, the filters may hold through another
-            // (as the per-account document and tags read them): the filters are then
-            // tested on the account's tags.
-            sql.push(&format!(
-                "SELECT {distinct}m.account_id AS id, m.email_key FROM establishments e \
-                 JOIN memberships m ON m.establishment_id = e.id"
-            ));
-            if tags_pattern(q).is_some() {
-                sql.push(" JOIN accounts a ON a.id = m.account_id");
-            }
-            sql.push(" WHERE ");
-            match &t.uai {
-                Some(uai) => {
-                    sql.push("e.uai >= ");
-                    sql.push_arg(uai.clone());
-                    sql.push(" AND e.uai < ");
-                    sql.push_arg(successor(uai));
-                }
-                None => text_match(
-                    sql,
-                    backend,
-                    "e.id",
-                    "establishments_fts",
-                    "e.search_text",
-                    &t.folded,
-                ),
-            }
-            if let Some(s) = q.status {
-                sql.push(" AND m.status = ");
-                sql.push_arg(s.code().to_string());
-            }
-            if q.never_initialised {
-                sql.push(" AND m.password_set_at IS NULL");
-            }
-            if let Some(pattern) = tags_pattern(q) {
-                sql.push(" AND a.search_tags LIKE ");
-                sql.push_arg(pattern);
-                sql.push(" ESCAPE '\\'");
-            }
-            return;
-        }
         sql.push(&format!(
             "SELECT {distinct}m.account_id AS id, m.email_key FROM establishments e \
-             JOIN memberships m ON m.establishment_id = e.id WHERE 1 = 1"
+             JOIN memberships m ON m.establishment_id = e.id"
         ));
-        if let Some(a) = academy {
-            sql.push(" AND e.academy = ");
-            sql.push_arg(a.to_string());
+        // With text, the text names one establishment and the filters may hold
+        // through another (as the per-account document and tags read them): the
+        // filters are then tested on the account's tags.
+        let tags = terms.as_ref().and(tags_pattern(q));
+        if tags.is_some() {
+            sql.push(" JOIN accounts a ON a.id = m.account_id");
         }
-        if q.without_principal {
-            sql.push(" AND NOT EXISTS (SELECT 1 FROM memberships p WHERE p.establishment_id = e.id AND p.role = 'principal')");
-        }
-        if let Some(role) = q.role {
-            sql.push(" AND m.role = ");
-            sql.push_arg(role.code().to_string());
+        sql.push(" WHERE ");
+        match terms.as_ref().map(|t| (t, &t.uai)) {
+            Some((_, Some(uai))) => {
+                sql.push("e.uai >= ");
+                sql.push_arg(uai.clone());
+                sql.push(" AND e.uai < ");
+                sql.push_arg(successor(uai));
+            }
+            Some((t, None)) => text_match(
+                sql,
+                backend,
+                "e.id",
+                "establishments_fts",
+                "e.search_text",
+                &t.folded,
+            ),
+            None => {
+                sql.push("1 = 1");
+                if let Some(a) = academy {
+                    sql.push(" AND e.academy = ");
+                    sql.push_arg(a.to_string());
+                }
+                if q.without_principal {
+                    sql.push(" AND NOT EXISTS (SELECT 1 FROM memberships p WHERE p.establishment_id = e.id AND p.role = 'principal')");
+                }
+                if let Some(role) = q.role {
+                    sql.push(" AND m.role = ");
+                    sql.push_arg(role.code().to_string());
+                }
+            }
         }
         if let Some(s) = q.status {
             sql.push(" AND m.status = ");
@@ -107,6 +92,11 @@ pub(super) fn membership_plan(q: &SearchQuery, backend: Backend) -> Option<Membe
         }
         if q.never_initialised {
             sql.push(" AND m.password_set_at IS NULL");
+        }
+        if let Some(pattern) = tags {
+            sql.push(" AND a.search_tags LIKE ");
+            sql.push_arg(pattern);
+            sql.push(" ESCAPE '\\'");
         }
     };
     // `broad`: the text is known to match many addresses (a walk met it often), so

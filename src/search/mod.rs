@@ -311,10 +311,10 @@ async fn run(
                     Backend::Postgres => 50_000,
                     Backend::Sqlite => 200_000,
                 };
-            let (total, total_exact) = if q.skip_count {
-                (0, false)
-            } else if matches > COUNT_CAP {
+            let (total, total_exact) = if matches > COUNT_CAP {
                 (COUNT_CAP as u64, false)
+            } else if q.skip_count {
+                (0, false)
             } else if let Some(m) = &members {
                 membership_total(store, m, broad, &mut traced).await?
             } else {
@@ -326,7 +326,7 @@ async fn run(
                 rows,
                 total,
                 total_exact,
-                counted: !q.skip_count,
+                counted: matches > COUNT_CAP || !q.skip_count,
             });
         }
     }

@@ -31,7 +31,10 @@ pub(super) fn walk_plan(q: &SearchQuery, backend: Backend) -> Option<Sql> {
     }
     let dir = if q.descending { "DESC" } else { "ASC" };
     let (limit, offset) = page_bounds(q);
-    let need = if q.skip_count {
+    // A first page reads on to the cap even when its count is not asked for: for a
+    // broad search the walk then tells « plus de 1 000 » at no extra cost, sparing
+    // the window its separate count. Later pages stop at their last row.
+    let need = if q.skip_count && offset > 0 {
         offset + limit
     } else {
         (offset + limit).max(COUNT_CAP + 1)
