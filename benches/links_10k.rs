@@ -2,7 +2,10 @@
 //! number of messages blasted by a minimal raw SMTP client to the same server.
 //! Also the argon2id hashing time with the chosen parameters.
 //!
-//!     cargo bench --bench links_10k -- [--count N] [--backend postgres|sqlite] [--concurrency C]
+//!     cargo bench --bench links_10k -- [--count N] [--backend postgres|sqlite] [--concurrency C] [--rounds R]
+//!
+//! Each of the R rounds (3 by default) runs the floor, the app's SMTP client alone,
+//! end to end, and the floor again; the ratio reported is the median of the rounds'.
 //!
 //! Needs PostgreSQL on 127.0.0.1:5432 (user postgres) for the default backend and
 //! Debian's python3-aiosmtpd. Prints a Markdown table for docs/BENCHMARKS.md.
@@ -42,6 +45,38 @@ async fn wait_for_files(dir: &std::path::Path, n: usize) {
     }
 }
 
+/// One end-to-end run: how long it took, the relay's CPU, and where the time went.
+struct EndToEnd {
+    seconds: f64,
+    relay_cpu: f64,
+    select_s: f64,
+    first_batch_s: f64,
+    tail_s: f64,
+}
+
+/// One round: the floor before and after (the machine's speed drifts, so each
+/// round compares with the mean of the floors around it), the app's SMTP client
+/// alone, and end to end.
+struct Round {
+    floor_before: (f64, f64),
+    floor_after: (f64, f64),
+    transport: (f64, f64),
+    e2e: EndToEnd,
+}
+
+impl Round {
+    fn floor_s(&self) -> f64 {
+        (self.floor_before.0 + self.floor_after.0) / 2.0
+    }
+    fn floor_cpu(&self) -> f64 {
+        (self.floor_before.1 + self.floor_after.1) / 2.0
+    }
+    /// End-to-end throughput as a share of the floor's.
+    fn e2e_ratio(&self) -> f64 {
+        self.floor_s() / self.e2e.seconds
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     // `cargo test --all-targets` runs this without `--bench`: a short pass that only
@@ -55,83 +90,140 @@ async fn main() {
     let concurrency: u32 = arg("--concurrency")
         .map(|s| s.parse().unwrap())
         .unwrap_or(4);
+    let rounds: usize = arg("--rounds")
+        .map(|s| s.parse().unwrap())
+        .unwrap_or(if measuring { 3 } else { 1 });
 
     // --- argon2id
     let pw = Password::parse(SecretString::from("Examens-2026@SIEC".to_string())).unwrap();
-    let rounds = 10;
+    let hashes = 10;
     let t = Instant::now();
-    for _ in 0..rounds {
+    for _ in 0..hashes {
         links::hash_password(&pw).unwrap();
     }
-    let argon_ms = t.elapsed().as_secs_f64() * 1000.0 / rounds as f64;
+    let argon_ms = t.elapsed().as_secs_f64() * 1000.0 / hashes as f64;
 
-    // --- raw floor: the same number of link-sized messages, no database, no tokens.
-    // Measured before and after the end-to-end run, against the mean of the two:
-    // on a shared machine the load drifts, and one floor alone skews the ratio.
     let template = MailTemplate::new(DEFAULT_SENDER, DEFAULT_PORTAL_URL).unwrap();
-    let sample = template
+    let mut results = Vec::new();
+    for _ in 0..rounds {
+        let floor_before = floor(count, concurrency, &template).await;
+        let transport = transport_alone(count, concurrency, &template).await;
+        let e2e = end_to_end(&backend, count, concurrency, &template).await;
+        let floor_after = floor(count, concurrency, &template).await;
+        results.push(Round {
+            floor_before,
+            floor_after,
+            transport,
+            e2e,
+        });
+    }
+
+    // The relay's CPU per message tells a relay kept busy by a slow client from
+    // one that works harder for the same messages.
+    let per_msg = |cpu: f64| 1e6 * cpu / count as f64;
+    let rate = |s: f64| count as f64 / s;
+    println!();
+    println!(
+        "| tour ({count} messages, {concurrency} connexions, base {backend}) | plancher : client SMTP brut (avant / après) | client SMTP de l'application seul | bout en bout : demande groupée, jetons, file, SMTP |"
+    );
+    println!("|---|---|---|---|");
+    for (i, r) in results.iter().enumerate() {
+        println!(
+            "| {} | {:.0} / {:.0} messages/s, relais {:.0} µs/message | {:.0} messages/s ({:.0} %), relais {:.0} µs/message | {:.0} messages/s (**{:.0} %**), relais {:.0} µs/message |",
+            i + 1,
+            rate(r.floor_before.0),
+            rate(r.floor_after.0),
+            per_msg(r.floor_cpu()),
+            rate(r.transport.0),
+            100.0 * r.floor_s() / r.transport.0,
+            per_msg(r.transport.1),
+            rate(r.e2e.seconds),
+            100.0 * r.e2e_ratio(),
+            per_msg(r.e2e.relay_cpu),
+        );
+    }
+    let mut ratios: Vec<f64> = results.iter().map(Round::e2e_ratio).collect();
+    ratios.sort_by(f64::total_cmp);
+    println!();
+    println!(
+        "Bout en bout : médiane {:.0} % du plancher (tours : {}).",
+        100.0 * ratios[ratios.len() / 2],
+        ratios
+            .iter()
+            .map(|r| format!("{:.0} %", 100.0 * r))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for (i, r) in results.iter().enumerate() {
+        println!(
+            "Tour {} : sélection des comptes {:.2} s, premier lot enregistré à {:.2} s, bilan après le dernier lot {:.2} s.",
+            i + 1,
+            r.e2e.select_s,
+            r.e2e.first_batch_s,
+            r.e2e.tail_s
+        );
+    }
+    println!(
+        "argon2id m=19456 KiB, t=2, p=1 : {argon_ms:.1} ms par empreinte (moyenne de {hashes})."
+    );
+}
+
+fn sample_mail(template: &MailTemplate, i: usize) -> (String, lettre::Message) {
+    let id = format!("00000000-0000-0000-0000-{i:012}");
+    let m = template
         .build(&LinkMail {
-            outbox_id: "00000000-0000-0000-0000-000000000000",
-            recipient: "agent00001@ac-bench.fr",
+            outbox_id: &id,
+            recipient: &format!("agent{i:05}@ac-bench.fr"),
             purpose: LinkPurpose::Reset,
             url: &template.link_url("VmuBQ7epOgsaacQ5tanduNV61YtdvHZL77M7Yt1H"),
             lifetime_minutes: 60,
             date_ms: 1_800_000_000_000,
         })
-        .unwrap()
-        .formatted();
-    let floor_before_s = floor(count, concurrency, &sample).await;
+        .unwrap();
+    (id, m)
+}
 
-    // --- our SMTP client alone: the same messages through `Transport` (pool, lettre),
-    // built beforehand, no database.
-    let transport_s = {
-        let server = smtp::SmtpServer::start();
-        let transport = smtp_transport(server.port, concurrency);
-        let messages: Vec<_> = (0..count)
-            .map(|i| {
-                let id = format!("00000000-0000-0000-0000-{i:012}");
-                let m = template
-                    .build(&LinkMail {
-                        outbox_id: &id,
-                        recipient: &format!("agent{i:05}@ac-bench.fr"),
-                        purpose: LinkPurpose::Reset,
-                        url: &template.link_url("VmuBQ7epOgsaacQ5tanduNV61YtdvHZL77M7Yt1H"),
-                        lifetime_minutes: 60,
-                        date_ms: 1_800_000_000_000,
-                    })
-                    .unwrap();
-                (id, m)
+/// The app's SMTP client alone: `count` messages through `Transport` (pool,
+/// lettre), built beforehand, no database. Seconds and relay CPU seconds.
+async fn transport_alone(count: usize, concurrency: u32, template: &MailTemplate) -> (f64, f64) {
+    let server = smtp::SmtpServer::start();
+    let transport = smtp_transport(server.port, concurrency);
+    let messages: Vec<_> = (0..count).map(|i| sample_mail(template, i)).collect();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(messages));
+    let t = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (queue, transport) = (queue.clone(), transport.clone());
+            tokio::spawn(async move {
+                loop {
+                    let next = queue.lock().unwrap().pop();
+                    let Some((id, m)) = next else { break };
+                    transport.send(&id, m).await.unwrap();
+                }
             })
-            .collect();
-        let queue = std::sync::Arc::new(std::sync::Mutex::new(messages));
-        let t = Instant::now();
-        let tasks: Vec<_> = (0..concurrency)
-            .map(|_| {
-                let (queue, transport) = (queue.clone(), transport.clone());
-                tokio::spawn(async move {
-                    loop {
-                        let next = queue.lock().unwrap().pop();
-                        let Some((id, m)) = next else { break };
-                        transport.send(&id, m).await.unwrap();
-                    }
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-        let s = t.elapsed().as_secs_f64();
-        wait_for_files(&server.maildir, count).await;
-        assert_eq!(
-            count_files(&server.maildir),
-            count,
-            "transport: every message stored"
-        );
-        s
-    };
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let s = t.elapsed().as_secs_f64();
+    wait_for_files(&server.maildir, count).await;
+    assert_eq!(
+        count_files(&server.maildir),
+        count,
+        "transport: every message stored"
+    );
+    (s, server.cpu_seconds())
+}
 
-    // --- end to end: accounts in the database, bulk request, worker, SMTP
-    let (url, cleanup) = database(&backend).await;
+/// Accounts in a fresh database, a bulk request for all of them, the worker, SMTP.
+async fn end_to_end(
+    backend: &str,
+    count: usize,
+    concurrency: u32,
+    template: &MailTemplate,
+) -> EndToEnd {
+    let (url, cleanup) = database(backend).await;
     let store = Store::connect(
         &url,
         StoreOptions {
@@ -147,36 +239,45 @@ async fn main() {
     let worker = Worker::new(
         store.clone(),
         smtp_transport(server.port, concurrency),
-        template,
+        template.clone(),
         WorkerConfig {
             rate_per_second: 1_000_000,
             concurrency: concurrency as usize,
             ..WorkerConfig::default()
         },
     );
-    // The first report after the initial one comes with the first recorded batch:
-    // everything before it is the request itself (rows and links enqueued).
+    // Reports: the first comes once the accounts are selected (before any write),
+    // the next with the first recorded batch, the one with every message done
+    // with the last.
+    let selected = std::sync::Mutex::new(None::<Instant>);
     let first_batch = std::sync::Mutex::new(None::<Instant>);
+    let last_batch = std::sync::Mutex::new(None::<Instant>);
     let reports = std::sync::atomic::AtomicUsize::new(0);
     let t = Instant::now();
     let summary = links::send_bulk(
         &worker,
         &Selection::Uai(Uai::parse("0750655E").unwrap()),
         None,
-        &|_| {
-            if reports.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
-                *first_batch.lock().unwrap() = Some(Instant::now());
+        &|p| {
+            match reports.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 => *selected.lock().unwrap() = Some(Instant::now()),
+                1 => *first_batch.lock().unwrap() = Some(Instant::now()),
+                _ => {}
+            }
+            if p.done as usize == count {
+                last_batch.lock().unwrap().get_or_insert_with(Instant::now);
             }
         },
         &CancelToken::new(),
     )
     .await
     .unwrap();
-    let e2e_s = t.elapsed().as_secs_f64();
-    let enqueue_s = first_batch
-        .lock()
-        .unwrap()
-        .map_or(0.0, |i| i.duration_since(t).as_secs_f64());
+    let seconds = t.elapsed().as_secs_f64();
+    let since_start = |m: &std::sync::Mutex<Option<Instant>>| {
+        m.lock()
+            .unwrap()
+            .map_or(0.0, |i| i.duration_since(t).as_secs_f64())
+    };
     assert_eq!(summary.sent as usize, count, "{summary:?}");
     wait_for_files(&server.maildir, count).await;
     assert_eq!(
@@ -184,24 +285,16 @@ async fn main() {
         count,
         "end to end: every message stored once"
     );
+    let relay_cpu = server.cpu_seconds();
     store.close().await;
     cleanup.await;
-    let floor_after_s = floor(count, concurrency, &sample).await;
-    let floor_s = (floor_before_s + floor_after_s) / 2.0;
-
-    let floor_rate = count as f64 / floor_s;
-    let e2e_rate = count as f64 / e2e_s;
-    let transport_rate = count as f64 / transport_s;
-    println!();
-    println!(
-        "| mesure ({count} messages, {concurrency} connexions, base {backend}) | durée | débit |"
-    );
-    println!("|---|---|---|");
-    println!("| plancher : client SMTP brut, même serveur (moyenne avant/après : {floor_before_s:.2} s / {floor_after_s:.2} s) | {floor_s:.2} s | {floor_rate:.0} messages/s |");
-    println!("| client SMTP de l'application seul (pool, lettre), messages déjà construits, sans base | {transport_s:.2} s | {transport_rate:.0} messages/s ({:.0} % du plancher) |", 100.0 * transport_rate / floor_rate);
-    println!("| bout en bout : demande groupée, jetons, file, SMTP | {e2e_s:.2} s | {e2e_rate:.0} messages/s ({:.0} % du plancher) |", 100.0 * e2e_rate / floor_rate);
-    println!("| dont la demande groupée jusqu'au premier lot envoyé | {enqueue_s:.2} s | — |");
-    println!("| argon2id m=19456 KiB, t=2, p=1 (moyenne de {rounds}) | {argon_ms:.1} ms | — |");
+    EndToEnd {
+        seconds,
+        relay_cpu,
+        select_s: since_start(&selected),
+        first_batch_s: since_start(&first_batch),
+        tail_s: seconds - since_start(&last_batch),
+    }
 }
 
 fn smtp_transport(port: u16, pool_size: u32) -> Transport {
@@ -218,8 +311,9 @@ fn smtp_transport(port: u16, pool_size: u32) -> Transport {
 }
 
 /// The raw floor once: `count` messages over `concurrency` connections to a fresh
-/// server; returns the seconds taken.
-async fn floor(count: usize, concurrency: u32, sample: &[u8]) -> f64 {
+/// server; returns the seconds taken and the relay's CPU seconds.
+async fn floor(count: usize, concurrency: u32, template: &MailTemplate) -> (f64, f64) {
+    let sample = sample_mail(template, 1).1.formatted();
     let floor_server = smtp::SmtpServer::start();
     let t = Instant::now();
     let per_conn = count.div_ceil(concurrency as usize);
@@ -242,7 +336,7 @@ async fn floor(count: usize, concurrency: u32, sample: &[u8]) -> f64 {
         count,
         "raw floor: every message stored"
     );
-    floor_s
+    (floor_s, floor_server.cpu_seconds())
 }
 
 /// A minimal SMTP client: EHLO once, then MAIL/RCPT/DATA per message on one

@@ -38,17 +38,46 @@ pub async fn record(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO audit_log (at, agent, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(store.now_ms())
-        .bind(store.agent())
-        .bind(action)
-        .bind(target)
-        .bind(before.map(|v| v.to_string()))
-        .bind(after.map(|v| v.to_string()))
-        .execute(conn)
-        .await?;
+    record_many(conn, store, action, &[(target.to_string(), before, after)]).await
+}
+
+/// One row per `(target, before, after)`, all with the same action, in one
+/// statement per few hundred rows (a bulk dispatch writes thousands).
+pub async fn record_many(
+    conn: &mut AnyConnection,
+    store: &Store,
+    action: &str,
+    rows: &[(String, Option<serde_json::Value>, Option<serde_json::Value>)],
+) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        // $1 to $3 are shared: time, agent, action.
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let k = 4 + 3 * i;
+                format!("($1, $2, $3, ${k}, ${}, ${})", k + 1, k + 2)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (at, agent, action, target, before, after) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(store.now_ms())
+            .bind(store.agent())
+            .bind(action);
+        for (target, before, after) in chunk {
+            q = q
+                .bind(target.as_str())
+                .bind(before.as_ref().map(|v| v.to_string()))
+                .bind(after.as_ref().map(|v| v.to_string()));
+        }
+        q.execute(&mut *conn).await?;
+    }
     Ok(())
 }
+
+/// Rows per multi-row INSERT: well under both backends' limit on bound values.
+pub(crate) const ROWS_PER_STATEMENT: usize = 500;
 
 /// Newest first.
 pub async fn list(store: &Store, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::domain::{AccountStatus, LinkPurpose};
 use crate::error::Result;
 use crate::links::history::{batch_links, LinkState};
-use crate::links::request::{default_purpose, enqueue, resolve, Selection};
+use crate::links::request::{default_purpose, enqueue_many, resolve, Selection};
 use crate::outbox::{CancelToken, Delivered, Worker};
 use crate::store::Store;
 
@@ -110,10 +110,11 @@ pub async fn send_bulk(
                 }
                 let now = store.now_ms();
                 let mut tx = store.begin_write().await?;
-                for account in chunk {
-                    let p = purpose.unwrap_or_else(|| default_purpose(account));
-                    enqueue(&mut tx, store, account, p, Some(&batch_id), now).await?;
-                }
+                let requests: Vec<_> = chunk
+                    .iter()
+                    .map(|a| (a, purpose.unwrap_or_else(|| default_purpose(a))))
+                    .collect();
+                enqueue_many(&mut tx, store, &requests, Some(&batch_id), now).await?;
                 tx.commit().await?;
             }
             Ok::<_, crate::error::Error>(())

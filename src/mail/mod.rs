@@ -4,6 +4,7 @@
 //! `lettre`; timeouts: see `smtp.rs`), and the embedded default that writes each
 //! message as a `.eml` file into the outbox folder of the data directory.
 
+mod coalesce;
 mod message;
 mod smtp;
 

@@ -15,6 +15,10 @@
 //!   connector: the system's roots, the relay's host name) is built over our
 //!   socket, then handed over like a plain stream (see [`ImplicitTls`]).
 //!
+//! Under `lettre`, the socket (or the TLS stream) is wrapped in [`Coalescing`]: what
+//! `lettre` writes leaves when it waits for the reply, so a message's body and its
+//! end marker reach the relay in one segment instead of two.
+//!
 //! The pool opens at most `pool_size` connections, reuses idle ones, drops broken
 //! ones, and closes (QUIT) those left idle longer than the idle timeout.
 
@@ -33,6 +37,8 @@ use lettre::transport::smtp::{
     extension::ClientId,
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::coalesce::Coalescing;
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
@@ -271,10 +277,10 @@ impl Pool {
         tcp.set_nodelay(true).map_err(SmtpError::Connect)?;
         let setup = async {
             let stream: Box<dyn AsyncTokioStream> = match &s.security {
-                Security::Implicit(tls) => {
-                    Box::new(ImplicitTls::handshake(tcp, tls.clone()).await?)
-                }
-                Security::Plain | Security::Starttls(_) => Box::new(tcp),
+                Security::Implicit(tls) => Box::new(Coalescing::new(
+                    ImplicitTls::handshake(tcp, tls.clone()).await?,
+                )),
+                Security::Plain | Security::Starttls(_) => Box::new(Coalescing::new(tcp)),
             };
             let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &self.hello).await?;
             if let Security::Starttls(tls) = &s.security {
@@ -403,6 +409,12 @@ impl AsyncWrite for ImplicitTls {
 impl AsyncTokioStream for ImplicitTls {
     fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
         self.0.peer_addr()
+    }
+}
+
+impl<S: AsyncTokioStream> AsyncTokioStream for Coalescing<S> {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.get_ref().peer_addr()
     }
 }
 
