@@ -46,14 +46,21 @@ fn memory_mib(app: &std::path::Path) -> (f64, f64, String) {
             .unwrap_or_default();
         if app_pids.contains(&pid) || app_pids.contains(&ppid) {
             let rss = field(&status, "VmRSS:");
-            let pss = field(&read(&pid, "smaps_rollup"), "Pss:");
+            let rollup = read(&pid, "smaps_rollup");
+            let pss = field(&rollup, "Pss:");
+            let pss_anon = field(&rollup, "Pss_Anon:");
             let name = status
                 .lines()
                 .find_map(|l| l.strip_prefix("Name:"))
                 .unwrap_or("?")
                 .trim()
                 .to_string();
-            detail.push(format!("{name} {} / {} Mio", rss / 1024, pss / 1024));
+            detail.push(format!(
+                "{name} {} / {} Mio dont {} Mio écrits par le processus",
+                rss / 1024,
+                pss / 1024,
+                pss_anon / 1024
+            ));
             rss_kib += rss;
             pss_kib += pss;
         }
@@ -193,6 +200,13 @@ async fn bench_desktop() {
     eprintln!(
         "bench: après défilement jusqu'à la ligne {deepest} en {:.1} s : {rows} lignes dans le DOM, mémoire PSS {scrolled_pss:.0} Mio, somme des RSS {scrolled:.0} Mio ({detail})",
         t.elapsed().as_secs_f64()
+    );
+    // The page's collector and WebKit's allocator give memory back a while after
+    // the scrolling stops: measured again once the list has been left alone.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let (settled, settled_pss, detail) = memory_mib(&app);
+    eprintln!(
+        "bench: 10 s plus tard : mémoire PSS {settled_pss:.0} Mio, somme des RSS {settled:.0} Mio ({detail})"
     );
     s.shot("defilement").await;
     s.end().await;

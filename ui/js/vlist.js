@@ -6,6 +6,7 @@ import { h, clear } from './dom.js';
 const PAGE = 200;
 const OVERSCAN = 8;
 const MAX_PX = 8_000_000;
+const SETTLE_MS = 50;
 
 export class VirtualList {
   constructor({ columns, colsClass, rowHeight = 40, fetchPage, renderCells, onOpen, onSort, label }) {
@@ -28,6 +29,21 @@ export class VirtualList {
     this.el = h('div', { class: 'siec-vlist', role: 'grid', 'aria-label': label, 'aria-rowcount': '0', id: 'results' }, this.head, this.scroller);
     this.colsClass = colsClass;
     this.scroller.addEventListener('scroll', () => this.schedule());
+    // One listener for every row, present and future.
+    const rowIndex = (e) => {
+      const el = e.target.closest('.siec-vlist__row');
+      return el && !el.classList.contains('siec-vlist__row--loading') ? Number(el.dataset.index) : -1;
+    };
+    this.window.addEventListener('click', (e) => {
+      const i = rowIndex(e);
+      if (i < 0) return;
+      this.select(i);
+      this.scroller.focus({ preventScroll: true });
+    });
+    this.window.addEventListener('dblclick', (e) => {
+      const row = this.rowAt(rowIndex(e));
+      if (row) this.onOpen(row);
+    });
     this.scroller.addEventListener('keydown', (e) => this.key(e));
     new ResizeObserver(() => this.schedule()).observe(this.scroller);
     // The list takes the rest of the window, so the page itself does not scroll.
@@ -108,32 +124,59 @@ export class VirtualList {
   }
 
   render() {
+    const { index, shift, start, end } = this.range();
+    const offset = this.scroller.scrollTop - shift - (index - start) * this.rowHeight;
+    this.window.style.transform = `translateY(${offset}px)`;
+    // Rows already on screen are kept (scrolling by one row builds one row, not
+    // forty): less garbage for the page's collector while scrolling a long list.
+    const kept = new Map();
+    for (const el of this.window.children) {
+      if (el.dataset.generation === String(this.generation) && !el.classList.contains('siec-vlist__row--loading')) kept.set(Number(el.dataset.index), el);
+    }
+    const rows = [];
+    let missing = false;
+    for (let i = start; i < end; i++) {
+      let el = kept.get(i);
+      if (!el) {
+        const page = Math.floor(i / PAGE);
+        const data = this.pages.get(page);
+        if (!data) missing = true;
+        el = this.buildRow(i, data ? data[i - page * PAGE] : null);
+      }
+      el.setAttribute('aria-selected', i === this.selected ? 'true' : 'false');
+      rows.push(el);
+    }
+    this.window.replaceChildren(...rows);
+    this.window.dataset.rendered = String(rows.length);
+    if (missing) this.loadWhenSettled();
+  }
+
+  // Pages are fetched once the view has stayed put a moment: dragging the
+  // scrollbar across a million rows asks for the pages it stops on, not for every
+  // one it flies past (each would be a query, then garbage for the page).
+  loadWhenSettled() {
+    clearTimeout(this.settle);
+    this.settle = setTimeout(() => {
+      const { start, end } = this.range();
+      const last = Math.floor(Math.max(start, end - 1) / PAGE);
+      for (let p = Math.floor(start / PAGE); p <= last; p++) if (!this.pages.has(p)) this.load(p);
+    }, SETTLE_MS);
+  }
+
+  /// The rows drawn for the current scroll position (the visible ones and a margin).
+  range() {
     const view = this.scroller.clientHeight || 600;
     const { index, shift } = this.firstVisible();
     const start = Math.max(0, index - OVERSCAN);
-    const count = Math.ceil(view / this.rowHeight) + 2 * OVERSCAN;
-    const end = Math.min(this.total, start + count);
-    const offset = this.scroller.scrollTop - shift - (index - start) * this.rowHeight;
-    this.window.style.transform = `translateY(${offset}px)`;
-    const rows = [];
-    for (let i = start; i < end; i++) {
-      const page = Math.floor(i / PAGE);
-      const data = this.pages.get(page);
-      if (!data) this.load(page);
-      const row = data ? data[i - page * PAGE] : null;
-      const attrs = { class: `siec-vlist__row ${this.colsClass}`, role: 'row', 'aria-rowindex': String(i + 1), 'aria-selected': i === this.selected ? 'true' : 'false', dataset: { index: String(i) } };
-      if (row) {
-        const el = h('div', attrs, this.renderCells(row).map((c) => h('span', { role: 'gridcell' }, c)));
-        el.addEventListener('click', () => { this.select(i); this.scroller.focus({ preventScroll: true }); });
-        el.addEventListener('dblclick', () => this.onOpen(row));
-        rows.push(el);
-      } else {
-        attrs.class += ' siec-vlist__row--loading';
-        rows.push(h('div', attrs, h('span', { role: 'gridcell' }, 'Chargement…')));
-      }
-    }
-    clear(this.window).append(...rows);
-    this.window.dataset.rendered = String(rows.length);
+    const end = Math.min(this.total, start + Math.ceil(view / this.rowHeight) + 2 * OVERSCAN);
+    return { index, shift, start, end };
+  }
+
+  buildRow(i, row) {
+    const attrs = { class: `siec-vlist__row ${this.colsClass}`, role: 'row', 'aria-rowindex': String(i + 1), dataset: { index: String(i), generation: String(this.generation) } };
+    if (row) return h('div', attrs, this.renderCells(row).map((c) => h('span', { role: 'gridcell' }, c)));
+    attrs.class += ' siec-vlist__row--loading';
+    return h('div', attrs, h('span', { role: 'gridcell' }, 'Chargement…'));
   }
 
   async load(page) {
