@@ -114,9 +114,9 @@ async fn bench_desktop() {
     let start = t.elapsed();
     let page = s.exec("return performance.now()", vec![]).await;
     eprintln!(
-        "bench: démarrage à froid jusqu'à la fenêtre utilisable : {} ms (dont page {} ms)",
+        "bench: démarrage à froid jusqu'à la fenêtre utilisable : {} ms (dont page {:.0} ms)",
         start.as_millis(),
-        page
+        page.as_f64().unwrap_or(f64::NAN)
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (idle, idle_pss, detail) = memory_mib(&app);
@@ -170,6 +170,11 @@ async fn bench_desktop() {
         pct(&latencies, 0.95),
         pct(&queries, 0.5),
         pct(&queries, 0.95)
+    );
+
+    let (typed_rss, typed_pss, detail) = memory_mib(&app);
+    eprintln!(
+        "bench: après les frappes : mémoire PSS {typed_pss:.0} Mio, somme des RSS {typed_rss:.0} Mio ({detail})"
     );
 
     // Scroll the whole-base list far down, page after page.
