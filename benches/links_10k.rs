@@ -45,10 +45,17 @@ async fn wait_for_files(dir: &std::path::Path, n: usize) {
     }
 }
 
-/// One end-to-end run: how long it took, the relay's CPU, and where the time went.
-struct EndToEnd {
+/// One measured phase: how long it took, and the CPU seconds the relay and this
+/// process (the client: raw, the app's SMTP client, or the whole app) used.
+struct Phase {
     seconds: f64,
     relay_cpu: f64,
+    client_cpu: f64,
+}
+
+/// One end-to-end run, and where the time went.
+struct EndToEnd {
+    phase: Phase,
     select_s: f64,
     first_batch_s: f64,
     tail_s: f64,
@@ -58,22 +65,25 @@ struct EndToEnd {
 /// round compares with the mean of the floors around it), the app's SMTP client
 /// alone, and end to end.
 struct Round {
-    floor_before: (f64, f64),
-    floor_after: (f64, f64),
-    transport: (f64, f64),
+    floor_before: Phase,
+    floor_after: Phase,
+    transport: Phase,
     e2e: EndToEnd,
 }
 
 impl Round {
     fn floor_s(&self) -> f64 {
-        (self.floor_before.0 + self.floor_after.0) / 2.0
+        (self.floor_before.seconds + self.floor_after.seconds) / 2.0
     }
-    fn floor_cpu(&self) -> f64 {
-        (self.floor_before.1 + self.floor_after.1) / 2.0
+    fn floor_relay_cpu(&self) -> f64 {
+        (self.floor_before.relay_cpu + self.floor_after.relay_cpu) / 2.0
+    }
+    fn floor_client_cpu(&self) -> f64 {
+        (self.floor_before.client_cpu + self.floor_after.client_cpu) / 2.0
     }
     /// End-to-end throughput as a share of the floor's.
     fn e2e_ratio(&self) -> f64 {
-        self.floor_s() / self.e2e.seconds
+        self.floor_s() / self.e2e.phase.seconds
     }
 }
 
@@ -127,19 +137,27 @@ async fn main() {
         "| tour ({count} messages, {concurrency} connexions, base {backend}) | plancher : client SMTP brut (avant / après) | client SMTP de l'application seul | bout en bout : demande groupée, jetons, file, SMTP |"
     );
     println!("|---|---|---|---|");
+    // Per message: relay CPU, then this process's CPU (the client's).
+    let cpus = |relay: f64, client: f64| {
+        format!(
+            "relais {:.0} µs, client {:.0} µs par message",
+            per_msg(relay),
+            per_msg(client)
+        )
+    };
     for (i, r) in results.iter().enumerate() {
         println!(
-            "| {} | {:.0} / {:.0} messages/s, relais {:.0} µs/message | {:.0} messages/s ({:.0} %), relais {:.0} µs/message | {:.0} messages/s (**{:.0} %**), relais {:.0} µs/message |",
+            "| {} | {:.0} / {:.0} messages/s ; {} | {:.0} messages/s ({:.0} %) ; {} | {:.0} messages/s (**{:.0} %**) ; {} |",
             i + 1,
-            rate(r.floor_before.0),
-            rate(r.floor_after.0),
-            per_msg(r.floor_cpu()),
-            rate(r.transport.0),
-            100.0 * r.floor_s() / r.transport.0,
-            per_msg(r.transport.1),
-            rate(r.e2e.seconds),
+            rate(r.floor_before.seconds),
+            rate(r.floor_after.seconds),
+            cpus(r.floor_relay_cpu(), r.floor_client_cpu()),
+            rate(r.transport.seconds),
+            100.0 * r.floor_s() / r.transport.seconds,
+            cpus(r.transport.relay_cpu, r.transport.client_cpu),
+            rate(r.e2e.phase.seconds),
             100.0 * r.e2e_ratio(),
-            per_msg(r.e2e.relay_cpu),
+            cpus(r.e2e.phase.relay_cpu, r.e2e.phase.client_cpu),
         );
     }
     let mut ratios: Vec<f64> = results.iter().map(Round::e2e_ratio).collect();
@@ -185,11 +203,12 @@ fn sample_mail(template: &MailTemplate, i: usize) -> (String, lettre::Message) {
 
 /// The app's SMTP client alone: `count` messages through `Transport` (pool,
 /// lettre), built beforehand, no database. Seconds and relay CPU seconds.
-async fn transport_alone(count: usize, concurrency: u32, template: &MailTemplate) -> (f64, f64) {
+async fn transport_alone(count: usize, concurrency: u32, template: &MailTemplate) -> Phase {
     let server = smtp::SmtpServer::start();
     let transport = smtp_transport(server.port, concurrency);
     let messages: Vec<_> = (0..count).map(|i| sample_mail(template, i)).collect();
     let queue = std::sync::Arc::new(std::sync::Mutex::new(messages));
+    let cpu = smtp::cpu_seconds_of("self");
     let t = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
         .map(|_| {
@@ -206,14 +225,19 @@ async fn transport_alone(count: usize, concurrency: u32, template: &MailTemplate
     for task in tasks {
         task.await.unwrap();
     }
-    let s = t.elapsed().as_secs_f64();
+    let seconds = t.elapsed().as_secs_f64();
+    let client_cpu = smtp::cpu_seconds_of("self") - cpu;
     wait_for_files(&server.maildir, count).await;
     assert_eq!(
         count_files(&server.maildir),
         count,
         "transport: every message stored"
     );
-    (s, server.cpu_seconds())
+    Phase {
+        seconds,
+        relay_cpu: server.cpu_seconds(),
+        client_cpu,
+    }
 }
 
 /// Accounts in a fresh database, a bulk request for all of them, the worker, SMTP.
@@ -253,6 +277,7 @@ async fn end_to_end(
     let first_batch = std::sync::Mutex::new(None::<Instant>);
     let last_batch = std::sync::Mutex::new(None::<Instant>);
     let reports = std::sync::atomic::AtomicUsize::new(0);
+    let cpu = smtp::cpu_seconds_of("self");
     let t = Instant::now();
     let summary = links::send_bulk(
         &worker,
@@ -273,6 +298,7 @@ async fn end_to_end(
     .await
     .unwrap();
     let seconds = t.elapsed().as_secs_f64();
+    let client_cpu = smtp::cpu_seconds_of("self") - cpu;
     let since_start = |m: &std::sync::Mutex<Option<Instant>>| {
         m.lock()
             .unwrap()
@@ -289,8 +315,11 @@ async fn end_to_end(
     store.close().await;
     cleanup.await;
     EndToEnd {
-        seconds,
-        relay_cpu,
+        phase: Phase {
+            seconds,
+            relay_cpu,
+            client_cpu,
+        },
         select_s: since_start(&selected),
         first_batch_s: since_start(&first_batch),
         tail_s: seconds - since_start(&last_batch),
@@ -312,9 +341,10 @@ fn smtp_transport(port: u16, pool_size: u32) -> Transport {
 
 /// The raw floor once: `count` messages over `concurrency` connections to a fresh
 /// server; returns the seconds taken and the relay's CPU seconds.
-async fn floor(count: usize, concurrency: u32, template: &MailTemplate) -> (f64, f64) {
+async fn floor(count: usize, concurrency: u32, template: &MailTemplate) -> Phase {
     let sample = sample_mail(template, 1).1.formatted();
     let floor_server = smtp::SmtpServer::start();
+    let cpu = smtp::cpu_seconds_of("self");
     let t = Instant::now();
     let per_conn = count.div_ceil(concurrency as usize);
     let mut tasks = Vec::new();
@@ -330,13 +360,18 @@ async fn floor(count: usize, concurrency: u32, template: &MailTemplate) -> (f64,
         task.await.unwrap();
     }
     let floor_s = t.elapsed().as_secs_f64();
+    let client_cpu = smtp::cpu_seconds_of("self") - cpu;
     wait_for_files(&floor_server.maildir, count).await;
     assert_eq!(
         count_files(&floor_server.maildir),
         count,
         "raw floor: every message stored"
     );
-    (floor_s, floor_server.cpu_seconds())
+    Phase {
+        seconds: floor_s,
+        relay_cpu: floor_server.cpu_seconds(),
+        client_cpu,
+    }
 }
 
 /// A minimal SMTP client: EHLO once, then MAIL/RCPT/DATA per message on one

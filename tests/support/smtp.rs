@@ -229,15 +229,9 @@ impl SmtpServer {
     /// Outage: the process dies, the port refuses connections.
     /// CPU time the server process has used so far (user + system), in seconds.
     pub fn cpu_seconds(&self) -> f64 {
-        let Some(child) = &self.child else { return 0.0 };
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap_or_default();
-        // After the command name (in parentheses) come the state, then 10 fields,
-        // then utime and stime in clock ticks (100 per second on Linux).
-        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        (tick(11) + tick(12)) / 100.0
+        self.child
+            .as_ref()
+            .map_or(0.0, |c| cpu_seconds_of(&c.id().to_string()))
     }
 
     pub fn kill(&mut self) {
@@ -253,6 +247,18 @@ impl SmtpServer {
 }
 
 /// Parses the messages of a Maildir or of a folder of `.eml` files.
+/// CPU time a process has used so far (user + system), in seconds; `"self"` for
+/// this one.
+pub fn cpu_seconds_of(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // After the command name (in parentheses) come the state, then 10 fields,
+    // then utime and stime in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
 pub fn dump(dir: &std::path::Path) -> Vec<Received> {
     if !dir.exists() {
         return Vec::new();
