@@ -512,3 +512,73 @@ async fn one_connection_does_not_wait_for_delayed_acknowledgements() {
     );
     assert_eq!(server.messages().len(), 51);
 }
+
+#[tokio::test]
+async fn a_bulk_of_more_than_one_chunk_requests_each_account_once() {
+    // The requests are written 500 per transaction: one more makes a second chunk of one.
+    const N: usize = 501;
+    for kind in BOTH {
+        let db = TestDb::new(kind).await;
+        let server = SmtpServer::start();
+        let store = &db.store;
+        let est = establishment(store, "0750655E", "Lycée Louis-le-Grand").await;
+        for i in 0..N {
+            account(
+                store,
+                &format!("eleve{i:04}@ac-paris.fr"),
+                "pending",
+                Some(est),
+            )
+            .await;
+        }
+        let worker = smtp_worker(store, server.port);
+        let summary = links::send_bulk(
+            &worker,
+            &Selection::Uai(Uai::parse("0750655E").unwrap()),
+            None,
+            &|_| {},
+            &CancelToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (summary.total, summary.sent),
+            (N as u64, N as u64),
+            "{kind:?}"
+        );
+        let count = |sql: &'static str| async move {
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(store.pool()).await.unwrap();
+            n as usize
+        };
+        assert_eq!(
+            count("SELECT COUNT(DISTINCT account_id) FROM link_requests").await,
+            N
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM link_requests").await, N);
+        assert_eq!(
+            count("SELECT COUNT(DISTINCT link_request_id) FROM mail_outbox WHERE state = 'sent'")
+                .await,
+            N
+        );
+        assert_eq!(
+            count("SELECT COUNT(DISTINCT target) FROM audit_log WHERE action = 'link.request'")
+                .await,
+            N
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM audit_log WHERE action = 'link.request'").await,
+            N
+        );
+        let mut to: Vec<String> = server.messages().into_iter().map(|m| m.to).collect();
+        to.sort();
+        to.dedup();
+        assert_eq!(to.len(), N, "one mail per address");
+        assert_eq!(to[0], "eleve0000@ac-paris.fr");
+        // No account has a password yet: every link is an initialisation link.
+        assert_eq!(
+            count("SELECT COUNT(*) FROM link_requests WHERE purpose = 'init'").await,
+            N
+        );
+        db.store.close().await;
+    }
+}
