@@ -77,7 +77,7 @@ pub async fn record_many(
 }
 
 /// Rows per multi-row INSERT: well under both backends' limit on bound values.
-pub(crate) const ROWS_PER_STATEMENT: usize = 500;
+const ROWS_PER_STATEMENT: usize = 500;
 
 /// Newest first.
 pub async fn list(store: &Store, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::domain::{AccountStatus, LinkPurpose};
 use crate::error::Result;
 use crate::links::history::{batch_links, LinkState};
-use crate::links::request::{default_purpose, enqueue_many, resolve, Selection};
+use crate::links::request::{default_purpose, enqueue_many, resolve, Selection, ENQUEUE_MAX};
 use crate::outbox::{CancelToken, Delivered, Worker};
 use crate::store::Store;
 
@@ -41,8 +41,6 @@ pub struct BulkSummary {
     pub skipped: Vec<AddressIssue>,
     pub cancelled: bool,
 }
-
-const ENQUEUE_CHUNK: usize = 500;
 
 /// Sends a link to every account of the selection, then delivers them.
 /// `purpose: None` picks initialisation or reset per account.
@@ -104,7 +102,7 @@ pub async fn send_bulk(
     let enqueued = std::sync::atomic::AtomicBool::new(false);
     let enqueue_all = async {
         let result = async {
-            for chunk in accounts.chunks(ENQUEUE_CHUNK) {
+            for chunk in accounts.chunks(ENQUEUE_MAX) {
                 if cancel.is_cancelled() {
                     break;
                 }

@@ -107,8 +107,12 @@ pub(crate) async fn enqueue(
     Ok(queued.remove(0))
 }
 
-/// [`enqueue`] for many accounts: the same rows, written with one statement per
-/// table and few hundred accounts instead of three per account.
+/// Most accounts [`enqueue_many`] takes at once: three multi-row statements of
+/// this many rows stay well under both backends' limit on bound values.
+pub(crate) const ENQUEUE_MAX: usize = 500;
+
+/// [`enqueue`] for up to [`ENQUEUE_MAX`] accounts: the same rows, written with one
+/// statement per table instead of three per account.
 pub(crate) async fn enqueue_many(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     store: &Store,
@@ -116,6 +120,10 @@ pub(crate) async fn enqueue_many(
     batch_id: Option<&str>,
     now: i64,
 ) -> Result<Vec<LinkRequested>> {
+    assert!(
+        accounts.len() <= ENQUEUE_MAX,
+        "at most {ENQUEUE_MAX} accounts"
+    );
     let queued: Vec<LinkRequested> = accounts
         .iter()
         .map(|(account, purpose)| LinkRequested {
@@ -125,37 +133,35 @@ pub(crate) async fn enqueue_many(
             purpose: *purpose,
         })
         .collect();
-    let rows = crate::audit::ROWS_PER_STATEMENT;
-    for (accounts, queued) in accounts.chunks(rows).zip(queued.chunks(rows)) {
-        // Each row's three values come after the statement's shared ones.
-        let values = |shared: usize, row: &dyn Fn(usize) -> String| -> String {
-            (0..accounts.len())
-                .map(|i| row(shared + 1 + 3 * i))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        // $1 agent, $2 time.
-        let sql = format!(
-            "INSERT INTO link_requests (id, account_id, purpose, requested_by, created_at) VALUES {}",
-            values(2, &|k| format!("(${k}, ${}, ${}, $1, $2)", k + 1, k + 2))
-        );
-        let mut q = sqlx::query(&sql).bind(store.agent()).bind(now);
-        for ((account, purpose), r) in accounts.iter().zip(queued) {
-            q = q.bind(&r.request_id).bind(account.id).bind(purpose.code());
-        }
-        q.execute(&mut **tx).await?;
-
-        // $1 time, $2 bulk dispatch.
-        let sql = format!(
-            "INSERT INTO mail_outbox (id, link_request_id, recipient, state, attempts, next_attempt_at, created_at, batch_id) VALUES {}",
-            values(2, &|k| format!("(${k}, ${}, ${}, 'queued', 0, $1, $1, $2)", k + 1, k + 2))
-        );
-        let mut q = sqlx::query(&sql).bind(now).bind(batch_id);
-        for r in queued {
-            q = q.bind(&r.outbox_id).bind(&r.request_id).bind(&r.email);
-        }
-        q.execute(&mut **tx).await?;
+    // Each row's three values follow the statement's two shared ones.
+    let values = |row: &dyn Fn(usize) -> String| -> String {
+        (0..accounts.len())
+            .map(|i| row(3 + 3 * i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // $1 agent, $2 time.
+    let sql = format!(
+        "INSERT INTO link_requests (id, account_id, purpose, requested_by, created_at) VALUES {}",
+        values(&|k| format!("(${k}, ${}, ${}, $1, $2)", k + 1, k + 2))
+    );
+    let mut q = sqlx::query(&sql).bind(store.agent()).bind(now);
+    for ((account, purpose), r) in accounts.iter().zip(&queued) {
+        q = q.bind(&r.request_id).bind(account.id).bind(purpose.code());
     }
+    q.execute(&mut **tx).await?;
+
+    // $1 time, $2 bulk dispatch.
+    let sql = format!(
+        "INSERT INTO mail_outbox (id, link_request_id, recipient, state, attempts, next_attempt_at, created_at, batch_id) VALUES {}",
+        values(&|k| format!("(${k}, ${}, ${}, 'queued', 0, $1, $1, $2)", k + 1, k + 2))
+    );
+    let mut q = sqlx::query(&sql).bind(now).bind(batch_id);
+    for r in &queued {
+        q = q.bind(&r.outbox_id).bind(&r.request_id).bind(&r.email);
+    }
+    q.execute(&mut **tx).await?;
+
     let audit: Vec<_> = queued
         .iter()
         .map(|r| {
