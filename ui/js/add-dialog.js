@@ -2,6 +2,7 @@
 // establishment chosen by UAI or by name, optional principal role.
 import { h, clear, $, debounce } from './dom.js';
 import { call, showError, alertBox } from './api.js';
+import { openModal, closeModal } from './modal.js';
 import { go } from './main.js';
 
 let wired = false;
@@ -104,7 +105,7 @@ async function submit(e) {
       (r.fields.email ? field('email') : field('uai')).input.focus();
       return;
     }
-    window.dsfr($('#modal-add')).modal.conceal();
+    closeModal($('#modal-add'));
     go(`#/compte/${encodeURIComponent(r.account.account.email)}`);
   } catch (err) {
     showError(err, alert);
@@ -123,7 +124,7 @@ export function openAddDialog({ email = '', uai = '', principal = false } = {}) 
   field('email').input.value = email;
   field('uai').input.value = uai;
   $('#add-principal').checked = principal;
-  window.dsfr($('#modal-add')).modal.disclose();
+  openModal($('#modal-add'));
   setTimeout(() => (email ? field('uai') : field('email')).input.focus(), 50);
   if (uai) checkUai();
 }

@@ -1,5 +1,6 @@
 // The shared confirmation dialog: resolves true on « Confirmer », false otherwise.
 import { $ } from './dom.js';
+import { openModal, closeModal } from './modal.js';
 
 export function confirmDialog({ title, text, ok = 'Confirmer' }) {
   const modal = $('#modal-confirm');
@@ -13,16 +14,16 @@ export function confirmDialog({ title, text, ok = 'Confirmer' }) {
       if (done) return;
       done = true;
       button.removeEventListener('click', onOk);
-      modal.removeEventListener('dsfr.conceal', onClose);
+      modal.removeEventListener('close', onClose);
       resolve(v);
     };
     const onOk = () => {
       finish(true);
-      window.dsfr(modal).modal.conceal();
+      closeModal(modal);
     };
     const onClose = () => finish(false);
     button.addEventListener('click', onOk);
-    modal.addEventListener('dsfr.conceal', onClose);
-    window.dsfr(modal).modal.disclose();
+    modal.addEventListener('close', onClose);
+    openModal(modal);
   });
 }

@@ -1,5 +1,7 @@
 // Hash router and keyboard shortcuts. Each view module exports
 // `render(root, params)` and may return a cleanup function.
+import './theme.js';
+import './modal.js';
 import { $, h } from './dom.js';
 import { clearAlerts } from './api.js';
 import { refreshSession } from './session.js';

@@ -113,6 +113,16 @@ impl AppEnv {
                 dir.join("data").display().to_string(),
             ),
             ("SIEC_AGENT_NAME".into(), "agent.e2e".into()),
+            // WebKit's own storage (the theme chosen in « Affichage », its caches)
+            // stays with the test instead of the account running it.
+            (
+                "XDG_DATA_HOME".into(),
+                dir.join("xdg-data").display().to_string(),
+            ),
+            (
+                "XDG_CACHE_HOME".into(),
+                dir.join("xdg-cache").display().to_string(),
+            ),
         ];
         Self { dir, vars }
     }
