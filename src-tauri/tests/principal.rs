@@ -91,6 +91,19 @@ async fn principal_transfer_with_confirmation() {
         })
         .await;
     assert!(journal.contains("agent.e2e"), "{journal}");
+    // Fields in French, values as the other screens show them.
+    for shown in [
+        "compte principal : proviseur@ac-paris.fr",
+        "compte principal : Claire.Martin@ac-paris.fr",
+        "nom affiché : Claire Martin",
+        "rôle : membre",
+        "académie : Paris",
+    ] {
+        assert!(journal.contains(shown), "« {shown} » absent : {journal}");
+    }
+    for raw in ["display_name", "created_at", "version", "academy"] {
+        assert!(!journal.contains(raw), "« {raw} » affiché : {journal}");
+    }
     s.shot("journal").await;
     s.end().await;
 }

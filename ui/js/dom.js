@@ -33,15 +33,21 @@ export function $(sel, root = document) {
   return root.querySelector(sel);
 }
 
-const dateFmt = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeStyle: 'short' });
+// Written out rather than through Intl: the two formats below are all the window
+// needs, and Intl brings ICU's formatting code and locale data into the page's
+// process (3 MiB, docs/BENCHMARKS.md).
+const pad = (n) => String(n).padStart(2, '0');
+
+/** « 28/11/2026 14:05 », as fr-FR writes a short date and time. */
 export function when(ms) {
   if (ms === null || ms === undefined) return '—';
-  return dateFmt.format(new Date(Number(ms)));
+  const d = new Date(Number(ms));
+  return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-const numFmt = new Intl.NumberFormat('fr-FR');
+/** « 1 234 567 », thousands grouped by a narrow no-break space as in fr-FR. */
 export function num(n) {
-  return numFmt.format(Number(n || 0));
+  return String(Math.trunc(Number(n || 0))).replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
 }
 
 const STATUS = {
@@ -49,6 +55,9 @@ const STATUS = {
   active: ['actif', 'fr-badge--success'],
   disabled: ['désactivé', 'fr-badge--error'],
 };
+export function statusLabel(status) {
+  return (STATUS[status] || [status || '—'])[0];
+}
 export function statusBadge(status) {
   const [label, cls] = STATUS[status] || [status || '—', ''];
   return h('span', { class: `fr-badge fr-badge--sm fr-badge--no-icon ${cls}`, dataset: { status } }, label);

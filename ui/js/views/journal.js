@@ -1,11 +1,42 @@
 // Journal: who changed what and when, filtered by agent, target and date.
-import { h, clear, tableBlock, when } from '../dom.js';
+import { h, clear, tableBlock, when, roleLabel, statusLabel } from '../dom.js';
 import { call, showError } from '../api.js';
+
+// The core records rows as they are stored; the journal names their fields in
+// French and shows their values as the other screens do.
+const FIELDS = {
+  email: ['adresse'],
+  display_name: ['nom affiché'],
+  uai: ['UAI'],
+  role: ['rôle', roleLabel],
+  principal: ['compte principal'],
+  by_principal: ['rattachée par le compte principal'],
+  status: ['statut', statusLabel],
+  name: ['nom'],
+  city: ['ville'],
+  academy: ['académie'],
+  created_at: ['créé le', when],
+  updated_at: ['modifié le', when],
+  purpose: ['objet', (p) => (p === 'init' ? 'initialisation' : p === 'reset' ? 'réinitialisation' : p)],
+  request: ['demande'],
+  batch: ['envoi groupé'],
+  requeued: ['remis en file'],
+};
+
+function shown(v) {
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'boolean') return v ? 'oui' : 'non';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
 
 function summary(value) {
   if (value === null || value === undefined) return '—';
   if (typeof value !== 'object') return String(value);
-  return Object.entries(value).map(([k, v]) => `${k} : ${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}`).join(' · ');
+  // `version` is the row's edit counter, which means nothing to a reader.
+  return Object.entries(value).filter(([k]) => k !== 'version').map(([k, v]) => {
+    const [label, format] = FIELDS[k] || [k];
+    return `${label} : ${format && v !== null && v !== undefined ? format(v) : shown(v)}`;
+  }).join(' · ');
 }
 
 export function auditTable(entries) {
