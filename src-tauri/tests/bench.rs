@@ -72,6 +72,43 @@ fn memory_mib(app: &std::path::Path) -> (f64, f64, String) {
     )
 }
 
+/// With `SIEC_BENCH_SMAPS=<dir>`, keeps each process's `/proc/<pid>/smaps` at this
+/// point of the run, to see which mappings a step makes grow.
+fn keep_smaps(app: &std::path::Path, label: &str) {
+    let Some(dir) = std::env::var_os("SIEC_BENCH_SMAPS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let app_pid = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .map(|p| p.file_name().to_string_lossy().to_string())
+        .find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+                .unwrap_or_default()
+                .split('\0')
+                .next()
+                == app.to_str()
+        });
+    let Some(app_pid) = app_pid else { return };
+    for p in std::fs::read_dir("/proc").unwrap().flatten() {
+        let pid = p.file_name().to_string_lossy().to_string();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        if pid == app_pid || field("PPid:") == app_pid {
+            let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+            std::fs::write(dir.join(format!("{label}-{}.smaps", field("Name:"))), smaps).unwrap();
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "mesure longue : lancer scripts/e2e bench"]
 async fn bench_desktop() {
@@ -120,6 +157,7 @@ async fn bench_desktop() {
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (idle, idle_pss, detail) = memory_mib(&app);
+    keep_smaps(&app, "1-repos");
     eprintln!(
         "bench: mémoire au repos : PSS {idle_pss:.0} Mio, somme des RSS {idle:.0} Mio ({detail})"
     );
@@ -173,6 +211,7 @@ async fn bench_desktop() {
     );
 
     let (typed_rss, typed_pss, detail) = memory_mib(&app);
+    keep_smaps(&app, "2-frappes");
     eprintln!(
         "bench: après les frappes : mémoire PSS {typed_pss:.0} Mio, somme des RSS {typed_rss:.0} Mio ({detail})"
     );
@@ -202,6 +241,7 @@ async fn bench_desktop() {
         .await;
     let deepest = s.exec("const r = [...document.querySelectorAll('#results .siec-vlist__row')].pop(); return r && Number(r.getAttribute('aria-rowindex'))", vec![]).await;
     let (scrolled, scrolled_pss, detail) = memory_mib(&app);
+    keep_smaps(&app, "3-defilement");
     eprintln!(
         "bench: après défilement jusqu'à la ligne {deepest} en {:.1} s : {rows} lignes dans le DOM, mémoire PSS {scrolled_pss:.0} Mio, somme des RSS {scrolled:.0} Mio ({detail})",
         t.elapsed().as_secs_f64()
