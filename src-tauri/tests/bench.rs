@@ -164,6 +164,12 @@ async fn bench_desktop() {
 
     s.go("#/recherche").await;
     s.wait_text("#results-count", |t| !t.is_empty()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (open_rss, open_pss, detail) = memory_mib(&app);
+    keep_smaps(&app, "2-recherche");
+    eprintln!(
+        "bench: écran de recherche ouvert : mémoire PSS {open_pss:.0} Mio, somme des RSS {open_rss:.0} Mio ({detail})"
+    );
     let mut latencies = Vec::new();
     let mut queries = Vec::new();
     let mut per_key = Vec::new();
@@ -211,7 +217,7 @@ async fn bench_desktop() {
     );
 
     let (typed_rss, typed_pss, detail) = memory_mib(&app);
-    keep_smaps(&app, "2-frappes");
+    keep_smaps(&app, "3-frappes");
     eprintln!(
         "bench: après les frappes : mémoire PSS {typed_pss:.0} Mio, somme des RSS {typed_rss:.0} Mio ({detail})"
     );
@@ -241,7 +247,7 @@ async fn bench_desktop() {
         .await;
     let deepest = s.exec("const r = [...document.querySelectorAll('#results .siec-vlist__row')].pop(); return r && Number(r.getAttribute('aria-rowindex'))", vec![]).await;
     let (scrolled, scrolled_pss, detail) = memory_mib(&app);
-    keep_smaps(&app, "3-defilement");
+    keep_smaps(&app, "4-defilement");
     eprintln!(
         "bench: après défilement jusqu'à la ligne {deepest} en {:.1} s : {rows} lignes dans le DOM, mémoire PSS {scrolled_pss:.0} Mio, somme des RSS {scrolled:.0} Mio ({detail})",
         t.elapsed().as_secs_f64()
