@@ -467,6 +467,20 @@ impl Session {
     }
 
     pub async fn shot(&mut self, label: &str) -> PathBuf {
+        // A dialog fades in over 0.3 s (DSFR): the picture is taken once it is there.
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(2) {
+            let moving = self
+                .exec(
+                    "return document.getAnimations().some((a) => a.playState === 'running')",
+                    vec![],
+                )
+                .await;
+            if moving != json!(true) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         self.shots += 1;
         let label = format!("{:02}-{label}", self.shots);
         self.save_screenshot(&label).await
