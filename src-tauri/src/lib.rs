@@ -45,6 +45,9 @@ pub fn run() {
                     use webkit2gtk::{CacheModel, WebContextExt, WebViewExt};
                     if let Some(context) = webview.inner().context() {
                         context.set_cache_model(CacheModel::DocumentViewer);
+                        // The window speaks French whatever the desk's locale: date
+                        // fields read jj/mm/aaaa, and the page's language is fr-FR.
+                        context.set_preferred_languages(&["fr-FR", "fr"]);
                     }
                 });
             }

@@ -16,6 +16,11 @@ async fn window_opens_and_checks_a_uai_through_the_core() {
     assert_eq!(s.title().await, "Comptes SIEC");
     let service = s.text_of(".fr-header__service-title").await;
     assert_eq!(service, "Comptes SIEC");
+    // French whatever the machine's locale (date fields read jj/mm/aaaa).
+    assert_eq!(
+        s.exec("return navigator.language", vec![]).await,
+        serde_json::json!("fr-FR")
+    );
 
     s.type_in("#uai-check-input", "0750655F").await;
     s.click("#uai-check-submit").await;
