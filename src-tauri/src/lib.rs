@@ -138,10 +138,11 @@ fn lighten_webkit() {
             }
         };
         default("JSC_useJIT", "0");
-        // glibc raises its mmap threshold each time a large block is freed, after
-        // which such blocks come from the heap and stay there: opening the search
-        // screen left the page's process 5 MiB of freed heap. A fixed threshold (its
-        // usual starting value) gives large blocks back when they are freed.
+        // glibc raises its mmap threshold, and with it the heap's trim threshold,
+        // each time a large block is freed; after that, memory freed at the top of
+        // the heap stays with the process. Opening the search screen left the page's
+        // process 5 MiB of freed heap that way. Fixed at its usual starting value,
+        // the threshold keeps the heap trimmed as it empties.
         default("MALLOC_MMAP_THRESHOLD_", "131072");
         default("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
         if std::env::var("WEBKIT_DISABLE_COMPOSITING_MODE").as_deref() != Ok("1") {
