@@ -12,58 +12,64 @@ use std::time::{Duration, Instant};
 use siec_accounts::devdata::{self, GenerateOptions};
 use support::{AppEnv, Driver, Session};
 
+/// The app's process and the WebKit processes it started: pid, name, `status` text.
+fn app_processes(app: &std::path::Path) -> Vec<(String, String, String)> {
+    let read = |pid: &str, file: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default()
+    };
+    let pids: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .map(|p| p.file_name().to_string_lossy().to_string())
+        .collect();
+    let app_pids: Vec<&String> = pids
+        .iter()
+        .filter(|pid| read(pid, "cmdline").split('\0').next() == app.to_str())
+        .collect();
+    pids.iter()
+        .filter_map(|pid| {
+            let status = read(pid, "status");
+            let line = |name: &str| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default()
+            };
+            let ppid = line("PPid:");
+            (app_pids.contains(&pid) || app_pids.iter().any(|a| **a == ppid))
+                .then(|| (pid.clone(), line("Name:"), status.clone()))
+        })
+        .collect()
+}
+
 /// Memory of the app and of its WebKit processes, in MiB: the sum of their resident
 /// sets (which counts the WebKit and GTK libraries once per process), and the sum of
 /// their proportional sets (PSS: each shared page divided among the processes that
 /// map it), which is what the app costs the machine. Also one line per process.
 fn memory_mib(app: &std::path::Path) -> (f64, f64, String) {
-    let mut app_pids = Vec::new();
     let (mut rss_kib, mut pss_kib) = (0u64, 0u64);
     let mut detail = Vec::new();
-    let procs: Vec<_> = std::fs::read_dir("/proc").unwrap().flatten().collect();
-    let read = |pid: &str, file: &str| {
-        std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default()
-    };
     let field = |text: &str, name: &str| -> u64 {
         text.lines()
             .find_map(|l| l.strip_prefix(name))
             .and_then(|v| v.split_whitespace().next()?.parse().ok())
             .unwrap_or(0)
     };
-    for p in &procs {
-        let pid = p.file_name().to_string_lossy().to_string();
-        if read(&pid, "cmdline").split('\0').next() == Some(app.to_str().unwrap()) {
-            app_pids.push(pid);
-        }
-    }
-    for p in &procs {
-        let pid = p.file_name().to_string_lossy().to_string();
-        let status = read(&pid, "status");
-        let ppid = status
-            .lines()
-            .find_map(|l| l.strip_prefix("PPid:"))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default();
-        if app_pids.contains(&pid) || app_pids.contains(&ppid) {
-            let rss = field(&status, "VmRSS:");
-            let rollup = read(&pid, "smaps_rollup");
-            let pss = field(&rollup, "Pss:");
-            let pss_anon = field(&rollup, "Pss_Anon:");
-            let name = status
-                .lines()
-                .find_map(|l| l.strip_prefix("Name:"))
-                .unwrap_or("?")
-                .trim()
-                .to_string();
-            detail.push(format!(
-                "{name} {} / {} Mio dont {} Mio écrits par le processus",
-                rss / 1024,
-                pss / 1024,
-                pss_anon / 1024
-            ));
-            rss_kib += rss;
-            pss_kib += pss;
-        }
+    for (pid, name, status) in app_processes(app) {
+        let rss = field(&status, "VmRSS:");
+        let rollup =
+            std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        let pss = field(&rollup, "Pss:");
+        let pss_anon = field(&rollup, "Pss_Anon:");
+        detail.push(format!(
+            "{name} {} / {} Mio dont {} Mio écrits par le processus",
+            rss / 1024,
+            pss / 1024,
+            pss_anon / 1024
+        ));
+        rss_kib += rss;
+        pss_kib += pss;
     }
     (
         rss_kib as f64 / 1024.0,
@@ -80,32 +86,9 @@ fn keep_smaps(app: &std::path::Path, label: &str) {
     };
     let dir = std::path::PathBuf::from(dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let app_pid = std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .map(|p| p.file_name().to_string_lossy().to_string())
-        .find(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
-                .unwrap_or_default()
-                .split('\0')
-                .next()
-                == app.to_str()
-        });
-    let Some(app_pid) = app_pid else { return };
-    for p in std::fs::read_dir("/proc").unwrap().flatten() {
-        let pid = p.file_name().to_string_lossy().to_string();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .map(|v| v.trim().to_string())
-                .unwrap_or_default()
-        };
-        if pid == app_pid || field("PPid:") == app_pid {
-            let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
-            std::fs::write(dir.join(format!("{label}-{}.smaps", field("Name:"))), smaps).unwrap();
-        }
+    for (pid, name, _) in app_processes(app) {
+        let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+        std::fs::write(dir.join(format!("{label}-{name}.smaps")), smaps).unwrap();
     }
 }
 

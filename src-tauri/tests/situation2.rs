@@ -112,6 +112,15 @@ async fn unknown_address_is_added_from_an_empty_search() {
     )
     .await;
     s.shot("lien-envoye").await;
+    // The account's journal tells what was asked, not the request's internal id.
+    let asked = s
+        .wait_text("tr[data-action='link.request']", |t| !t.is_empty())
+        .await;
+    assert!(asked.contains("objet : initialisation"), "{asked}");
+    assert!(
+        !asked.contains("demande :") && !asked.contains("envoi groupé"),
+        "{asked}"
+    );
 
     let mails = smtp.wait_for(1, Duration::from_secs(30)).await;
     assert_eq!(mails.len(), 1, "un seul message");

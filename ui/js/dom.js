@@ -63,6 +63,11 @@ export function statusBadge(status) {
   return h('span', { class: `fr-badge fr-badge--sm fr-badge--no-icon ${cls}`, dataset: { status } }, label);
 }
 
+const PURPOSE = { init: 'initialisation', reset: 'réinitialisation' };
+export function purposeLabel(purpose) {
+  return PURPOSE[purpose] || purpose || '—';
+}
+
 const ROLE = { principal: 'principal', member: 'membre' };
 export function roleLabel(role) {
   return ROLE[role] || '—';

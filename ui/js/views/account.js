@@ -1,6 +1,6 @@
 // Compte: status, establishments and roles, links, audit; send a link, disable or
 // re-enable.
-import { h, clear, tableBlock, when, statusBadge, roleLabel, linkBadge } from '../dom.js';
+import { h, clear, tableBlock, when, statusBadge, roleLabel, linkBadge, purposeLabel } from '../dom.js';
 import { call, showError, showSuccess } from '../api.js';
 import { confirmDialog } from '../confirm.js';
 import { auditTable } from './journal.js';
@@ -126,7 +126,7 @@ function linksTable(history, last) {
       h('caption', {}, 'Historique des liens'),
       h('thead', {}, h('tr', {}, ['Type', 'État', 'Demandé le', 'Envoyé le', 'Expire le', 'Détail'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, rows.map((l) => h('tr', { dataset: { state: l.state } },
-        h('td', {}, l.purpose === 'init' ? 'initialisation' : 'réinitialisation'),
+        h('td', {}, purposeLabel(l.purpose)),
         h('td', {}, linkBadge(l.state)),
         h('td', {}, when(l.requested_at)),
         h('td', {}, when(l.sent_at)),

@@ -1,5 +1,5 @@
 // Journal: who changed what and when, filtered by agent, target and date.
-import { h, clear, tableBlock, when, roleLabel, statusLabel } from '../dom.js';
+import { h, clear, tableBlock, when, roleLabel, statusLabel, purposeLabel } from '../dom.js';
 import { call, showError } from '../api.js';
 
 // The core records rows as they are stored; the journal names their fields in
@@ -17,11 +17,15 @@ const FIELDS = {
   academy: ['académie'],
   created_at: ['créé le', when],
   updated_at: ['modifié le', when],
-  purpose: ['objet', (p) => (p === 'init' ? 'initialisation' : p === 'reset' ? 'réinitialisation' : p)],
-  request: ['demande'],
+  purpose: ['objet', purposeLabel],
   batch: ['envoi groupé'],
   requeued: ['remis en file'],
 };
+
+// The row's edit counter and the request's internal id mean nothing to a reader.
+const HIDDEN = new Set(['version', 'request']);
+// Said only when there is one (a link asked for outside a bulk send has no batch).
+const OPTIONAL = new Set(['batch', 'by_principal']);
 
 function shown(v) {
   if (v === null || v === undefined || v === '') return '—';
@@ -32,18 +36,20 @@ function shown(v) {
 function summary(value) {
   if (value === null || value === undefined) return '—';
   if (typeof value !== 'object') return String(value);
-  // `version` is the row's edit counter, which means nothing to a reader.
-  return Object.entries(value).filter(([k]) => k !== 'version').map(([k, v]) => {
-    const [label, format] = FIELDS[k] || [k];
-    return `${label} : ${format && v !== null && v !== undefined ? format(v) : shown(v)}`;
-  }).join(' · ');
+  const parts = Object.entries(value)
+    .filter(([k, v]) => !HIDDEN.has(k) && !(OPTIONAL.has(k) && (v === null || v === undefined)))
+    .map(([k, v]) => {
+      const [label, format] = FIELDS[k] || [k];
+      return `${label} : ${format && v !== null && v !== undefined ? format(v) : shown(v)}`;
+    });
+  return parts.length ? parts.join(' · ') : '—';
 }
 
 export function auditTable(entries) {
   if (!entries.length) return h('p', { class: 'audit-empty' }, 'Aucune opération enregistrée.');
-  return tableBlock({ class: 'fr-table--sm audit-table' },
+  return tableBlock({ class: 'fr-table--sm fr-table--no-caption audit-table' },
     h('table', {},
-      h('caption', { class: 'fr-sr-only' }, 'Journal des opérations'),
+      h('caption', {}, 'Journal des opérations'),
       h('thead', {}, h('tr', {}, ['Date', 'Agent', 'Opération', 'Cible', 'Avant', 'Après'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, entries.map((e) => h('tr', { dataset: { action: e.action } },
         h('td', {}, when(e.at)), h('td', {}, e.agent), h('td', {}, e.label || e.action),
