@@ -53,7 +53,10 @@ export function auditTable(entries) {
       h('thead', {}, h('tr', {}, ['Date', 'Agent', 'Opération', 'Cible', 'Avant', 'Après'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, entries.map((e) => h('tr', { dataset: { action: e.action } },
         h('td', {}, when(e.at)), h('td', {}, e.agent), h('td', {}, e.label || e.action),
-        h('td', {}, e.target), h('td', {}, summary(e.before)), h('td', {}, summary(e.after)))))));
+        h('td', {}, e.target),
+        // What changed can be long: it wraps, so the row reads without scrolling sideways.
+        h('td', { class: 'fr-cell--multiline' }, summary(e.before)),
+        h('td', { class: 'fr-cell--multiline' }, summary(e.after)))))));
 }
 
 export function render(root) {
