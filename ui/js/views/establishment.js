@@ -57,7 +57,8 @@ export async function render(root, [uai]) {
     h('td', {}, m.role === 'principal' ? h('span', { class: 'fr-badge fr-badge--sm fr-badge--blue-france', id: 'principal-badge' }, 'principal') : roleLabel(m.role)),
     h('td', {}, statusBadge(m.status)),
     h('td', {}, m.last_link ? [linkBadge(m.last_link.state), ` ${when(m.last_link.created_at)}`] : '—'),
-    h('td', {}, h('ul', { class: 'fr-btns-group fr-btns-group--sm fr-btns-group--inline' },
+    // Right-aligned, so « Détacher » sits at the same place on every row.
+    h('td', {}, h('ul', { class: 'fr-btns-group fr-btns-group--sm fr-btns-group--inline fr-btns-group--right' },
       m.role !== 'principal' ? h('li', {}, h('button', { class: 'fr-btn fr-btn--sm fr-btn--secondary', type: 'button', dataset: { action: 'make-principal' }, onclick: () => makePrincipal(m) }, 'Rendre principal')) : null,
       h('li', {}, h('button', { class: 'fr-btn fr-btn--sm fr-btn--tertiary', type: 'button', dataset: { action: 'detach' }, onclick: () => detach(m) }, 'Détacher'))))));
 
@@ -75,7 +76,7 @@ export async function render(root, [uai]) {
     tableBlock({ class: 'fr-table--sm', id: 'members-table' },
       h('table', {},
         h('caption', {}, `Adresses rattachées (${view.members.length})`),
-        h('thead', {}, h('tr', {}, ['Adresse', 'Nom', 'Rôle', 'Statut', 'Dernier lien', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', {}, h('tr', {}, ['Adresse', 'Nom', 'Rôle', 'Statut', 'Dernier lien', 'Actions'].map((t) => h('th', { scope: 'col', class: t === 'Actions' ? 'siec-cell--end' : null }, t)))),
         h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: '6' }, 'Aucune adresse rattachée.'))))),
     h('h2', { class: 'fr-mt-4w' }, 'Journal de l’établissement'),
     auditTable(view.audit));
