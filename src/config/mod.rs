@@ -65,6 +65,8 @@ pub enum Source {
     File(PathBuf),
     Env(String),
     Flag,
+    /// Changed on the desktop's Paramètres screen (not yet read back from the file).
+    Edited,
 }
 
 impl std::fmt::Display for Source {
@@ -74,6 +76,7 @@ impl std::fmt::Display for Source {
             Source::File(p) => write!(f, "fichier {}", p.display()),
             Source::Env(v) => write!(f, "variable d'environnement {v}"),
             Source::Flag => f.write_str("option de la ligne de commande"),
+            Source::Edited => f.write_str("saisie dans Paramètres"),
         }
     }
 }
@@ -244,7 +247,7 @@ impl Settings {
         let mut next = self.clone();
         let setting = next.values.get_mut(key).ok_or_else(|| unknown_key(key))?;
         setting.value = value.to_string();
-        setting.source = Source::Flag;
+        setting.source = Source::Edited;
         next.validate()?;
         Ok(next)
     }
@@ -435,6 +438,20 @@ mod tests {
         s.save().unwrap();
         let again = Settings::load_from(paths(&dir), &[], &[]).unwrap();
         assert_eq!(again.smtp_host(), Some("relais.fr"));
+    }
+
+    #[test]
+    fn a_refused_edit_names_the_screen_it_came_from() {
+        let dir = tempdir();
+        let s = Settings::load_from(paths(&dir), &[], &[]).unwrap();
+        let e = s
+            .with("portal.link_lifetime_minutes", "0")
+            .expect_err("0 minute refused")
+            .to_string();
+        assert_eq!(
+            e,
+            "portal.link_lifetime_minutes : « 0 » doit être un nombre entier positif (saisie dans Paramètres)."
+        );
     }
 
     fn tempdir() -> PathBuf {

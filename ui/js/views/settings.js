@@ -3,18 +3,73 @@
 import { h, clear } from '../dom.js';
 import { call, showError, showSuccess } from '../api.js';
 
+// [key, label, hint, input attributes or the choices of a list]
 const FIELDS = [
   ['smtp.host', 'Relais SMTP', 'Vide : les messages sont écrits dans un dossier (base locale, essai).'],
-  ['smtp.port', 'Port SMTP', null],
-  ['smtp.tls', 'Chiffrement SMTP', 'starttls, tls ou none (none : seulement sur la machine elle-même).'],
+  ['smtp.port', 'Port SMTP', null, { type: 'number', min: '1', max: '65535', inputmode: 'numeric' }],
+  ['smtp.tls', 'Chiffrement SMTP', null, [
+    ['starttls', 'STARTTLS (port 587 en général)'],
+    ['tls', 'TLS dès la connexion (port 465 en général)'],
+    ['none', 'Aucun : seulement pour un relais sur ce poste'],
+  ]],
   ['smtp.user', 'Identifiant SMTP', 'Le mot de passe est gardé dans le trousseau du système.'],
-  ['portal.url', 'Adresse du portail', null],
-  ['portal.link_lifetime_minutes', 'Durée de validité des liens (minutes)', null],
+  ['portal.url', 'Adresse du portail', null, { type: 'url' }],
+  ['portal.link_lifetime_minutes', 'Durée de validité des liens (minutes)', null, { type: 'number', min: '1', inputmode: 'numeric' }],
   ['mail.sender', 'Expéditeur', null],
   ['agent.name', 'Nom de l’agent (base locale)', 'Inscrit au journal pour chaque opération.'],
 ];
 
-const SOURCE = { default: 'valeur par défaut', file: 'fichier de configuration', env: 'variable d’environnement', flag: 'modifié ici' };
+function field(id, key, value, spec) {
+  if (Array.isArray(spec)) {
+    const known = spec.some(([v]) => v === value);
+    // A value the list does not know (written by hand in the file) stays shown as it is,
+    // so that saving does not change it behind the agent's back.
+    const choices = known ? spec : [[value, value], ...spec];
+    return h('select', { class: 'fr-select', id, name: key },
+      choices.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
+  }
+  return h('input', { class: 'fr-input', id, name: key, value, autocomplete: 'off', ...(spec || {}) });
+}
+
+const SOURCE = { default: 'valeur par défaut', file: 'fichier de configuration', env: 'variable d’environnement', flag: 'option de la ligne de commande', edited: 'modifié ici' };
+
+// The core names a refused value by its key (« smtp.port : … »), as in the file:
+// here the message goes under the field, which it names by its label. Nothing is saved.
+function showFieldError(form, err) {
+  const hit = FIELDS.find(([key]) => (err.message || '').startsWith(`${key} :`));
+  if (!hit) return false;
+  const [key, label] = hit;
+  const control = form.querySelector(`[name="${key}"]`);
+  const group = control.parentElement;
+  const id = `${control.id}-error`;
+  group.classList.add(control.tagName === 'SELECT' ? 'fr-select-group--error' : 'fr-input-group--error');
+  group.append(h('p', { class: 'fr-error-text', id }, `${label} : ${err.message.slice(key.length + 2).trim()}`));
+  control.setAttribute('aria-describedby', id);
+  showError({ message: `Paramètres non enregistrés : corrigez « ${label} ».` });
+  group.scrollIntoView({ block: 'center' });
+  control.focus({ preventScroll: true });
+  return true;
+}
+
+function hintText(hint, origin) {
+  return [hint, origin && `(${origin})`].filter(Boolean).join(' ');
+}
+
+// After a save, each field says again where its value now comes from.
+function showOrigins(form, view) {
+  for (const v of view.values) {
+    const span = form.querySelector(`[name="${v.key}"]`)?.parentElement.querySelector('.fr-hint-text');
+    if (span) span.textContent = hintText(span.dataset.hint, SOURCE[v.source.kind] || '');
+  }
+}
+
+function clearFieldError(form) {
+  for (const p of form.querySelectorAll('.fr-error-text')) p.remove();
+  for (const g of form.querySelectorAll('.fr-input-group--error, .fr-select-group--error')) {
+    g.classList.remove('fr-input-group--error', 'fr-select-group--error');
+    g.querySelector('[aria-describedby]')?.removeAttribute('aria-describedby');
+  }
+}
 
 export async function render(root) {
   let view;
@@ -26,25 +81,27 @@ export async function render(root) {
   }
   const values = Object.fromEntries(view.values.map((v) => [v.key, v]));
   const form = h('form', { id: 'settings-form', novalidate: true },
-    FIELDS.map(([key, label, hint]) => {
+    FIELDS.map(([key, label, hint, spec]) => {
       const id = `set-${key.replace(/[._]/g, '-')}`;
       const v = values[key];
       const origin = v ? SOURCE[v.source.kind] || '' : '';
-      return h('div', { class: 'fr-input-group' },
-        h('label', { class: 'fr-label', for: id }, label, h('span', { class: 'fr-hint-text' }, [hint, origin && `(${origin})`].filter(Boolean).join(' '))),
-        h('input', { class: 'fr-input', id, name: key, value: v ? v.value : '', autocomplete: 'off' }));
+      const select = Array.isArray(spec);
+      return h('div', { class: select ? 'fr-select-group' : 'fr-input-group' },
+        h('label', { class: 'fr-label', for: id }, label, h('span', { class: 'fr-hint-text', dataset: { hint: hint || '' } }, hintText(hint, origin))),
+        field(id, key, v ? v.value : '', spec));
     }),
     h('ul', { class: 'fr-btns-group fr-btns-group--inline-md' },
       h('li', {}, h('button', { class: 'fr-btn', type: 'submit', id: 'settings-save' }, 'Enregistrer'))));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    clearFieldError(form);
     const out = {};
-    for (const input of form.querySelectorAll('input[name]')) out[input.name] = input.value;
+    for (const input of form.querySelectorAll('[name]')) out[input.name] = input.value;
     try {
-      await call('settings_save', { values: out });
+      showOrigins(form, await call('settings_save', { values: out }));
       showSuccess(`Paramètres enregistrés dans ${view.config_file}.`);
     } catch (err) {
-      showError(err);
+      if (!showFieldError(form, err)) showError(err);
     }
   });
 
@@ -62,6 +119,7 @@ export async function render(root) {
     } catch (err) {
       showError(err, clear(testBox));
     }
+    testBox.scrollIntoView({ block: 'nearest' });
   });
 
   const forgetBox = h('div', { id: 'forget-result' });
