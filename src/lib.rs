@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod devdata;
 pub mod domain;
 pub mod error;
+pub mod import;
 pub mod links;
 pub mod mail;
 pub mod outbox;

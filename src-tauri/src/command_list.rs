@@ -23,6 +23,7 @@ pub const COMMANDS: &[&str] = &[
     "forget_credentials",
     "send_link",
     "link_history",
+    "bulk_read_list",
     "bulk_preview",
     "bulk_send",
     "bulk_cancel",

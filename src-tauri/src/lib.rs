@@ -93,6 +93,7 @@ pub fn run() {
             commands::session::forget_credentials,
             commands::links::send_link,
             commands::links::link_history,
+            commands::links::bulk_read_list,
             commands::links::bulk_preview,
             commands::links::bulk_send,
             commands::links::bulk_cancel,

@@ -117,6 +117,24 @@ pub struct BulkPreview {
 }
 
 /// Counts before sending: nothing is written.
+/// An agent's file (CSV from Excel, or one address per line) read into the list of
+/// Envoi groupé; the rows left out come back with their line and the reason.
+#[tauri::command]
+pub fn bulk_read_list(
+    name: String,
+    bytes: Vec<u8>,
+) -> UiResult<siec_accounts::import::address_list::AddressList> {
+    // A list of addresses is a few hundred kilobytes at most; anything far bigger
+    // is the wrong file.
+    const MAX: usize = 20 * 1024 * 1024;
+    if bytes.len() > MAX {
+        return Err(UiError::invalid(format!(
+            "Le fichier « {name} » fait plus de 20 Mo : ce n'est pas une liste d'adresses."
+        )));
+    }
+    Ok(siec_accounts::import::address_list::read(&bytes))
+}
+
 #[tauri::command]
 pub async fn bulk_preview(
     state: State<'_, AppState>,

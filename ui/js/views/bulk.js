@@ -1,4 +1,5 @@
-// Envoi groupé: a selection (an establishment, the current search, a pasted list),
+// Envoi groupé: a selection (an establishment, the current search, a pasted or
+// imported list),
 // a preview with the skipped addresses, confirmation, a progress bar fed by the
 // core's progress events, cancel, and a summary with a retry of the failures.
 import { h, clear, num } from '../dom.js';
@@ -9,6 +10,37 @@ import { confirmDialog } from '../confirm.js';
 export async function render(root, [source, value]) {
   const out = h('div', { id: 'bulk-out', class: 'fr-mt-3w' });
   const list = h('textarea', { class: 'fr-input', id: 'bulk-list', rows: '5', placeholder: 'une adresse par ligne' });
+  // An agent's own file (CSV from Excel, or a text file): the core reads it, the
+  // addresses fill the list above, and the rows left out are listed with their line.
+  // The engine's own file button speaks the desk's language, not necessarily French:
+  // a DSFR button opens the chooser instead, and says which file was read.
+  const file = h('input', { type: 'file', id: 'bulk-file', accept: '.csv,.txt,text/csv,text/plain', hidden: true });
+  const fileName = h('span', { class: 'fr-ml-2w', id: 'bulk-file-name' }, 'Aucun fichier choisi');
+  const choose = h('button', { class: 'fr-btn fr-btn--secondary fr-btn--sm fr-icon-upload-2-line fr-btn--icon-left', type: 'button', id: 'bulk-file-choose', 'aria-describedby': 'bulk-file-hint', onclick: () => file.click() }, 'Choisir un fichier…');
+  const fileReport = h('div', { id: 'bulk-file-report' });
+  file.addEventListener('change', async () => {
+    const f = file.files[0];
+    clear(fileReport);
+    fileName.textContent = f ? f.name : 'Aucun fichier choisi';
+    if (!f) return;
+    let r;
+    try {
+      r = await call('bulk_read_list', { name: f.name, bytes: Array.from(new Uint8Array(await f.arrayBuffer())) });
+    } catch (err) {
+      showError(err, fileReport);
+      return;
+    }
+    list.value = r.emails.join('\n');
+    const pl = (n, one, many) => `${num(n)} ${n > 1 ? many : one}`;
+    const notes = [`encodage ${r.encoding}`, `séparateur « ${r.delimiter} »`];
+    if (r.header) notes.push('première ligne lue comme titres');
+    if (r.duplicates) notes.push(pl(r.duplicates, 'adresse en double ignorée', 'adresses en double ignorées'));
+    const head = `${pl(r.emails.length, 'adresse lue', 'adresses lues')} dans « ${f.name} » (${notes.join(', ')})`;
+    fileReport.append(h('div', { class: `fr-alert fr-alert--sm fr-alert--${r.rejected.length ? 'warning' : 'info'} fr-mb-3w`, id: 'bulk-file-summary', dataset: { read: String(r.emails.length), rejected: String(r.rejected.length) } },
+      h('p', {}, r.rejected.length ? `${head} ; ${pl(r.rejected.length, 'ligne écartée', 'lignes écartées')} :` : `${head}.`),
+      r.rejected.length ? h('ul', {}, r.rejected.slice(0, 50).map((x) => h('li', {}, `ligne ${x.line} : ${x.message}`)),
+        r.rejected.length > 50 ? h('li', {}, `… et ${num(r.rejected.length - 50)} autres`) : null) : null));
+  });
   const purpose = h('select', { class: 'fr-select', id: 'bulk-purpose' },
     h('option', { value: 'auto' }, 'Selon le compte : initialisation sans mot de passe, réinitialisation sinon'),
     h('option', { value: 'init' }, 'Initialisation (première connexion)'),
@@ -80,6 +112,11 @@ export async function render(root, [source, value]) {
   root.append(...[h('h1', {}, 'Envoi groupé'),
     h('p', { class: 'fr-text--lead' }, `Sélection : ${what}.`),
     source ? null : h('div', { class: 'fr-input-group' }, h('label', { class: 'fr-label', for: 'bulk-list' }, 'Adresses (une par ligne, ou séparées par des virgules)'), list),
+    source ? null : h('div', { class: 'fr-mb-3w' },
+      h('p', { class: 'fr-label fr-mb-1v' }, 'Ou importer un fichier',
+        h('span', { class: 'fr-hint-text', id: 'bulk-file-hint' }, 'CSV enregistré par Excel (séparateur « ; » ou « , ») ou texte, une adresse par ligne. Les adresses remplacent la liste ci-dessus.')),
+      choose, fileName, file),
+    source ? null : fileReport,
     h('div', { class: 'fr-select-group' }, h('label', { class: 'fr-label', for: 'bulk-purpose' }, 'Type de lien'), purpose),
     h('button', { class: 'fr-btn fr-btn--secondary', type: 'button', id: 'bulk-preview-btn', onclick: preview }, 'Prévisualiser'),
     out].filter(Boolean));
