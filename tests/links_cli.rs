@@ -135,3 +135,66 @@ async fn send_status_and_redeem_from_the_command_line() {
     assert!(text(&o).contains("en échec : 0"), "{}", text(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn send_to_the_addresses_of_an_excel_file_only_once_it_reads_cleanly() {
+    let dir = std::env::temp_dir().join(format!("siec-cli-{}", uuid::Uuid::new_v4().simple()));
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let url = format!("sqlite://{}", data.join("comptes-siec.sqlite").display());
+    let store = Store::connect(&url, StoreOptions::default()).await.unwrap();
+    store.migrate().await.unwrap();
+    for email in ["a@ac-lyon.fr", "b@ac-lyon.fr"] {
+        sqlx::query("INSERT INTO accounts (email, email_key, status, created_at, updated_at) VALUES ($1, $1, 'pending', 0, 0)")
+            .bind(email)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    store.close().await;
+    // Excel on French Windows: Windows-1252, `;`, `\r\n`, a row of titles.
+    let file = dir.join("liste.csv");
+    std::fs::write(
+        &file,
+        b"Nom;Adresse\r\nAnd\xE9;a@ac-lyon.fr\r\nB;b@ac-lyon\r\nB;b@ac-lyon.fr\r\n",
+    )
+    .unwrap();
+    let file = file.display().to_string();
+
+    let o = run(&dir, &["link", "send", "--file", &file], None);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains(
+            "ligne 3 écartée : Le domaine de l'adresse e-mail « b@ac-lyon » est incorrect"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 ligne(s) de « ") && out.contains("rien n'est envoyé"),
+        "{out}"
+    );
+    assert!(
+        smtp::dump(&data.join("outbox")).is_empty(),
+        "rien n'est envoyé"
+    );
+
+    let o = run(
+        &dir,
+        &["link", "send", "--file", &file, "--skip-bad-rows"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("2 lien(s) envoyé(s) sur 2"),
+        "{}",
+        text(&o)
+    );
+    let mut to: Vec<String> = smtp::dump(&data.join("outbox"))
+        .iter()
+        .map(|m| m.to.clone())
+        .collect();
+    to.sort();
+    assert_eq!(to, ["a@ac-lyon.fr", "b@ac-lyon.fr"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use siec_accounts::clock::format_ms;
 use siec_accounts::config::Settings;
 use siec_accounts::domain::{Email, LinkPurpose, Uai};
+use siec_accounts::import::address_list;
 use siec_accounts::links::{self, BulkSummary, Selection};
 use siec_accounts::outbox::{self, CancelToken, Worker};
 use siec_accounts::store::Store;
@@ -52,6 +53,12 @@ pub struct SendArgs {
     /// Tous les comptes que trouve cette recherche (comme « siec-accounts search »).
     #[arg(long, conflicts_with_all = ["emails", "uai"])]
     pub query: Option<String>,
+    /// Les adresses d'un fichier : CSV enregistré par Excel (« ; » ou « , ») ou une adresse par ligne.
+    #[arg(long, value_name = "FICHIER", conflicts_with_all = ["emails", "uai", "query"])]
+    pub file: Option<std::path::PathBuf>,
+    /// Avec --file : envoie aux adresses lues même si des lignes du fichier sont écartées.
+    #[arg(long, requires = "file")]
+    pub skip_bad_rows: bool,
     /// init (première connexion) ou reset (mot de passe oublié) ; par défaut selon le compte.
     #[arg(long)]
     pub purpose: Option<LinkPurpose>,
@@ -202,6 +209,10 @@ pub async fn dispatch(cli: &Cli, command: &LinkCommands, out: &Output) -> Result
 
 async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Result<()> {
     let selection = match (&args.uai, args.emails.as_slice()) {
+        _ if args.file.is_some() => Selection::Emails(from_file(
+            args.file.as_deref().expect("checked"),
+            args.skip_bad_rows,
+        )?),
         _ if args.query.is_some() => Selection::Search(siec_accounts::search::SearchQuery {
             text: args.query.clone().unwrap_or_default(),
             ..Default::default()
@@ -209,7 +220,7 @@ async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Res
         (Some(uai), _) => Selection::Uai(Uai::parse(uai)?),
         (None, []) => {
             return Err(Error::invalid(
-                "Indiquez une adresse, --uai CODE ou --query TEXTE.",
+                "Indiquez une adresse, --uai CODE, --query TEXTE ou --file FICHIER.",
             ))
         }
         (None, [one]) => {
@@ -276,6 +287,32 @@ async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Res
     bar.finish();
     print_summary(&summary, out);
     Ok(())
+}
+
+/// The addresses of an agent's file. Rows left out are listed; unless the agent
+/// said to go on without them, nothing is sent until the file is corrected.
+fn from_file(path: &std::path::Path, skip_bad_rows: bool) -> Result<Vec<Email>> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::invalid(format!("Fichier « {} » illisible : {e}", path.display())))?;
+    let list = address_list::read(&bytes);
+    for row in &list.rejected {
+        eprintln!("ligne {} écartée : {}", row.line, row.message);
+    }
+    if !list.rejected.is_empty() && !skip_bad_rows {
+        return Err(Error::invalid(format!(
+            "{} ligne(s) de « {} » écartée(s), rien n'est envoyé : corrigez le fichier, ou relancez avec --skip-bad-rows pour envoyer aux {} adresse(s) lue(s).",
+            list.rejected.len(),
+            path.display(),
+            list.emails.len()
+        )));
+    }
+    if list.emails.is_empty() {
+        return Err(Error::invalid(format!(
+            "Aucune adresse dans « {} ».",
+            path.display()
+        )));
+    }
+    Ok(list.emails)
 }
 
 fn print_summary(s: &BulkSummary, out: &Output) {
