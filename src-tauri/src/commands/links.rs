@@ -116,10 +116,10 @@ pub struct BulkPreview {
     pub skipped: Vec<AddressIssue>,
 }
 
-/// Counts before sending: nothing is written.
 /// An agent's file (CSV from Excel, or one address per line) read into the list of
-/// Envoi groupé; the rows left out come back with their line and the reason.
-#[tauri::command]
+/// Envoi groupé; the rows left out come back with their line and the reason. Off
+/// the window's thread: a big file must not freeze the window while it is read.
+#[tauri::command(async)]
 pub fn bulk_read_list(
     name: String,
     bytes: Vec<u8>,
@@ -135,6 +135,7 @@ pub fn bulk_read_list(
     Ok(siec_accounts::import::address_list::read(&bytes))
 }
 
+/// Counts before sending: nothing is written.
 #[tauri::command]
 pub async fn bulk_preview(
     state: State<'_, AppState>,
