@@ -62,7 +62,6 @@ pub fn read(bytes: &[u8]) -> AddressList {
             }
         };
         let line = record.position().map(|p| lines.at(p.byte())).unwrap_or(0);
-        let is_first = std::mem::take(&mut first);
         let cells: Vec<&str> = record.iter().map(str::trim).collect();
         // A quote left open runs the following lines into one cell: say so, rather
         // than quote that cell's lines back.
@@ -76,6 +75,8 @@ pub fn read(bytes: &[u8]) -> AddressList {
         if cells.iter().all(|c| c.is_empty()) {
             continue;
         }
+        // Titles come on the first row that has anything in it.
+        let is_first = std::mem::take(&mut first);
         let Some(cell) = cells.iter().find(|c| c.contains('@')) else {
             if is_first {
                 list.header = true;
@@ -213,6 +214,14 @@ mod tests {
         let list = read(b"Nom;Adresse\r\nA;a@ac-lyon.fr\r\nB;b@ac-lyon\r\n\r\nC;c@\r\n");
         let lines: Vec<u64> = list.rejected.iter().map(|r| r.line).collect();
         assert_eq!(lines, [3, 5]);
+    }
+
+    #[test]
+    fn titles_below_an_empty_row_are_still_titles() {
+        let list = read(b";;\nNom;Adresse\nA;a@ac-lyon.fr\n");
+        assert!(list.header);
+        assert!(list.rejected.is_empty(), "{:?}", list.rejected);
+        assert_eq!(emails(&list), ["a@ac-lyon.fr"]);
     }
 
     #[test]
