@@ -42,14 +42,20 @@ fn text(o: &Output) -> String {
     )
 }
 
-#[tokio::test]
-async fn send_status_and_redeem_from_the_command_line() {
+/// A fresh directory with the app's embedded base, migrated, where `run` finds it.
+async fn embedded_base() -> (std::path::PathBuf, std::path::PathBuf, Store) {
     let dir = std::env::temp_dir().join(format!("siec-cli-{}", uuid::Uuid::new_v4().simple()));
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
     let url = format!("sqlite://{}", data.join("comptes-siec.sqlite").display());
     let store = Store::connect(&url, StoreOptions::default()).await.unwrap();
     store.migrate().await.unwrap();
+    (dir, data, store)
+}
+
+#[tokio::test]
+async fn send_status_and_redeem_from_the_command_line() {
+    let (dir, data, store) = embedded_base().await;
     sqlx::query("INSERT INTO establishments (uai, name, search_text, created_at, updated_at) VALUES ('0750655E', 'Lycée', 'lycee', 0, 0)")
         .execute(store.pool())
         .await
@@ -138,12 +144,7 @@ async fn send_status_and_redeem_from_the_command_line() {
 
 #[tokio::test]
 async fn send_to_the_addresses_of_an_excel_file_only_once_it_reads_cleanly() {
-    let dir = std::env::temp_dir().join(format!("siec-cli-{}", uuid::Uuid::new_v4().simple()));
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let url = format!("sqlite://{}", data.join("comptes-siec.sqlite").display());
-    let store = Store::connect(&url, StoreOptions::default()).await.unwrap();
-    store.migrate().await.unwrap();
+    let (dir, data, store) = embedded_base().await;
     for email in ["a@ac-lyon.fr", "b@ac-lyon.fr"] {
         sqlx::query("INSERT INTO accounts (email, email_key, status, created_at, updated_at) VALUES ($1, $1, 'pending', 0, 0)")
             .bind(email)

@@ -7,6 +7,9 @@ import { call, channel, showError } from '../api.js';
 import { query as searchQuery } from './search.js';
 import { confirmDialog } from '../confirm.js';
 
+// « 1 lien », « 2 liens »: the count with the noun in the number it takes.
+const pl = (n, one, many) => `${num(n)} ${n > 1 ? many : one}`;
+
 export async function render(root, [source, value]) {
   const out = h('div', { id: 'bulk-out', class: 'fr-mt-3w' });
   const list = h('textarea', { class: 'fr-input', id: 'bulk-list', rows: '5', placeholder: 'une adresse par ligne' });
@@ -31,7 +34,6 @@ export async function render(root, [source, value]) {
       return;
     }
     list.value = r.emails.join('\n');
-    const pl = (n, one, many) => `${num(n)} ${n > 1 ? many : one}`;
     const notes = [`encodage ${r.encoding}`, `séparateur « ${r.delimiter} »`];
     if (r.header) notes.push('première ligne lue comme titres');
     if (r.duplicates) notes.push(pl(r.duplicates, 'adresse en double ignorée', 'adresses en double ignorées'));
@@ -67,6 +69,8 @@ export async function render(root, [source, value]) {
         h('p', { class: 'fr-callout__text', id: 'bulk-preview-counts', dataset: { eligible: String(p.eligible), skipped: String(p.skipped.length) } }, `${num(p.eligible)} lien${p.eligible > 1 ? 's' : ''} à envoyer, ${num(p.skipped.length)} adresse${p.skipped.length > 1 ? 's' : ''} écartée${p.skipped.length > 1 ? 's' : ''}.`),
         p.skipped.length ? h('ul', {}, p.skipped.slice(0, 20).map((s) => h('li', {}, `${s.email} : ${s.reason}`))) : null,
         h('button', { class: 'fr-btn fr-mt-2w', type: 'button', id: 'bulk-send', disabled: p.eligible === 0, onclick: () => send(p.eligible) }, 'Envoyer les liens')));
+    // Below a long list or a file's report the counts would be out of sight.
+    out.scrollIntoView({ block: 'nearest' });
   };
 
   const send = async (eligible, retry = null) => {
@@ -96,7 +100,6 @@ export async function render(root, [source, value]) {
   // The core's summary: sent, still queued (relay away: the worker sends them
   // later by itself), failed with the relay's reason, skipped with why.
   const summary = (s) => {
-    const pl = (n, one, many) => `${num(n)} ${n > 1 ? many : one}`;
     const parts = [pl(s.sent, 'lien envoyé', 'liens envoyés'), `${num(s.failed.length)} en échec`, pl(s.skipped.length, 'adresse écartée', 'adresses écartées')];
     if (s.queued) parts.push(`${num(s.queued)} en attente du relais (envoyés automatiquement dès son retour)`);
     const issues = (title, list) => list.length ? [h('p', { class: 'fr-mb-0' }, title), h('ul', {}, list.slice(0, 50).map((f) => h('li', {}, `${f.email} : ${f.reason}`)), list.length > 50 ? h('li', {}, `… et ${num(list.length - 50)} autres`) : null)] : [];
