@@ -114,7 +114,11 @@ impl From<sqlx::Error> for Error {
                     return Error::Forbidden(msg);
                 }
                 // 42501: insufficient_privilege; 28P01/28000: authentication.
+                // SIE02, SIE03, P0002: the checked functions' own French messages.
                 match code.as_str() {
+                    "SIE02" => Error::Invalid(msg),
+                    "SIE03" => Error::Forbidden(msg),
+                    "P0002" => Error::NotFound(msg),
                     "42501" => Error::Forbidden(format!(
                         "Votre compte de base de données n'a pas le droit de faire cette opération ({msg})."
                     )),

@@ -18,5 +18,6 @@ pub mod mail;
 pub mod outbox;
 pub mod search;
 pub mod store;
+pub mod text;
 
 pub use error::{Error, ErrorKind, Result};

@@ -17,7 +17,9 @@ fn uai(s: &str) -> Uai {
     Uai::parse(s).unwrap()
 }
 
+/// Establishments are an administrator's to add.
 async fn seed(store: &Store) {
+    let store = &common::admin_of(store);
     for (code, name, city) in [
         ("0750655E", "Lycée Louis-le-Grand", "Paris"),
         ("0301674G", "Collège Jean Moulin", "Nîmes"),
@@ -121,11 +123,8 @@ async fn add_show_attach_detach_on_both_backends() {
             vec!["account.detach", "account.attach", "account.add"],
             "{kind:?}"
         );
-        let expected_agent = if kind == Kind::Postgres {
-            "postgres"
-        } else {
-            "agent.test"
-        };
+        // The author is the agent's own login on PostgreSQL.
+        let expected_agent = db.agent_name();
         assert!(
             entries.iter().all(|e| e.agent == expected_agent),
             "{kind:?}"
@@ -190,7 +189,7 @@ async fn refusals_name_the_problem_and_change_nothing() {
         assert_eq!(e.kind(), ErrorKind::NotFound);
 
         let e = accounts::add_establishment(
-            s,
+            &db.admin,
             EstablishmentInput {
                 uai: uai("0750655E"),
                 name: "Doublon".into(),
@@ -345,7 +344,7 @@ async fn stale_versions_are_refused_not_overwritten() {
             .establishment;
         // Two agents loaded version 1; the first saves.
         let first = accounts::edit_establishment(
-            s,
+            &db.admin,
             &uai("0301674G"),
             est.version,
             EstablishmentEdit {
@@ -357,7 +356,7 @@ async fn stale_versions_are_refused_not_overwritten() {
         .unwrap();
         assert_eq!(first.version, est.version + 1);
         let e = accounts::edit_establishment(
-            s,
+            &db.admin,
             &uai("0301674G"),
             est.version,
             EstablishmentEdit {
@@ -423,8 +422,9 @@ async fn only_the_principal_adds_addresses_to_its_own_establishment() {
         .await
         .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Forbidden, "{kind:?}");
+        // The portal's side: the two people set their passwords.
         sqlx::query("UPDATE accounts SET status = 'active', password_set_at = 1 WHERE email_key IN ('chef@ac-paris.fr', 'membre@ac-paris.fr')")
-            .execute(s.pool())
+            .execute(common::portal(s).pool())
             .await
             .unwrap();
         let d = accounts::principal_adds_address(
@@ -472,7 +472,7 @@ async fn detaching_the_last_establishment_with_a_live_link_is_refused() {
         seed(s).await;
         add(s, "l@ac-paris.fr", "0750655E", false).await.unwrap();
         sqlx::query("INSERT INTO link_requests (id, account_id, purpose, requested_by, created_at) SELECT 'r1', id, 'init', 'x', 0 FROM accounts")
-            .execute(s.pool())
+            .execute(common::portal(s).pool())
             .await
             .unwrap();
         let e = accounts::detach(s, &email("l@ac-paris.fr"), &uai("0750655E"))

@@ -67,7 +67,7 @@ async fn agents_do_their_work_and_nothing_else() {
 
     // The administrator is created by the database owner; the administrator creates the agents.
     agents::create_agent(
-        &db.store,
+        &db.su,
         &NewAgent {
             login: admin.clone(),
             name: "Ada Admin".into(),
@@ -77,7 +77,7 @@ async fn agents_do_their_work_and_nothing_else() {
     )
     .await
     .unwrap();
-    let admin_store = sign_in(&db.url, &admin).await.unwrap();
+    let admin_store = sign_in(&db.su_url, &admin).await.unwrap();
     assert_eq!(admin_store.agent(), admin.as_str());
     for (login, name) in [(&alice, "Alice Agent"), (&bob, "Bob Agent")] {
         agents::create_agent(
@@ -122,8 +122,8 @@ async fn agents_do_their_work_and_nothing_else() {
     assert!(find(&admin).admin && !find(&alice).admin && find(&alice).active);
     assert_eq!(find(&alice).name, "Alice Agent");
 
-    let alice_store = sign_in(&db.url, &alice).await.unwrap();
-    let bob_store = sign_in(&db.url, &bob).await.unwrap();
+    let alice_store = sign_in(&db.su_url, &alice).await.unwrap();
+    let bob_store = sign_in(&db.su_url, &bob).await.unwrap();
 
     // The administrator imports establishments; an agent cannot.
     sqlx::query("INSERT INTO establishments (uai, name, search_text, created_at, updated_at) VALUES ('0750655E', 'Lycée Louis-le-Grand', 'lycee louis le grand', 0, 0)")
@@ -151,24 +151,29 @@ async fn agents_do_their_work_and_nothing_else() {
         .execute(bob_store.pool())
         .await
         .unwrap();
-    sqlx::query("INSERT INTO link_requests (id, account_id, purpose, token_hash, requested_by, created_at, expires_at) VALUES ('l1', $1, 'init', 'abc123', 'x', 1, 2)")
-        .bind(account_id)
-        .execute(bob_store.pool())
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO mail_outbox (id, link_request_id, recipient, next_attempt_at, created_at) VALUES ('m1', 'l1', 'marie.curie@ac-paris.fr', 1, 1)")
-        .execute(bob_store.pool())
-        .await
-        .unwrap();
-    sqlx::query("UPDATE mail_outbox SET state = 'sent', sent_at = 2 WHERE id = 'm1'")
-        .execute(bob_store.pool())
-        .await
-        .unwrap();
-    let (purpose,): (String,) = sqlx::query_as("SELECT purpose FROM link_requests WHERE id = 'l1'")
-        .fetch_one(alice_store.pool())
-        .await
-        .unwrap();
-    assert_eq!(purpose, "init");
+    // Links go through the checked function: the agent writes no token, no
+    // expiry and no outbox row itself.
+    refused(&bob_store, "INSERT INTO link_requests (id, account_id, purpose, token_hash, requested_by, created_at, expires_at) VALUES ('l1', 1, 'init', 'abc123', 'x', 1, 2)").await;
+    refused(&bob_store, "INSERT INTO mail_outbox (id, link_request_id, recipient, next_attempt_at, created_at) VALUES ('m1', 'l1', 'marie.curie@ac-paris.fr', 1, 1)").await;
+    let (request, purpose): (String, String) = sqlx::query_as(
+        "SELECT request_id, purpose FROM siec_request_links(CAST(string_to_array($1, ',') AS bigint[]), NULL, NULL)",
+    )
+    .bind(account_id.to_string())
+    .fetch_one(bob_store.pool())
+    .await
+    .unwrap();
+    let (requested_by,): (String,) =
+        sqlx::query_as("SELECT requested_by FROM link_requests WHERE id = $1")
+            .bind(&request)
+            .fetch_one(alice_store.pool())
+            .await
+            .unwrap();
+    assert_eq!(requested_by, bob.as_str());
+    refused(
+        &bob_store,
+        "UPDATE mail_outbox SET state = 'sent', sent_at = 2",
+    )
+    .await;
     let (email,): (String,) = sqlx::query_as("SELECT email FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_one(alice_store.pool())
@@ -176,32 +181,27 @@ async fn agents_do_their_work_and_nothing_else() {
         .unwrap();
     assert_eq!(email, "Marie.Curie@ac-paris.fr");
 
-    // Audit rows: the author is the login, whatever the desktop claims.
-    for (store, action) in [
-        (&alice_store, "account.add"),
-        (&bob_store, "account.edit"),
-        (&admin_store, "establishment.add"),
-    ] {
-        sqlx::query("INSERT INTO audit_log (at, agent, action, target) VALUES (1, 'quelqu.un.d.autre', $1, 'marie.curie@ac-paris.fr')")
-            .bind(action)
-            .execute(store.pool())
-            .await
-            .unwrap();
+    // Audit rows: written by the database for the changes it saw, under the
+    // login that made them; an agent cannot write one of its own wording.
+    for store in [&alice_store, &bob_store, &admin_store] {
+        refused(store, "INSERT INTO audit_log (at, agent, action, target) VALUES (1, 'quelqu.un.d.autre', 'account.add', 'marie.curie@ac-paris.fr')").await;
     }
     let rows: Vec<(String, String)> =
         sqlx::query_as("SELECT action, agent FROM audit_log ORDER BY id")
-            .fetch_all(db.store.pool())
+            .fetch_all(db.su.pool())
             .await
             .unwrap();
     let author = |action: &str| {
         rows.iter()
             .find(|(a, _)| a == action)
             .map(|(_, who)| who.clone())
-            .unwrap()
+            .unwrap_or_else(|| panic!("no {action} in {rows:?}"))
     };
     assert_eq!(author("account.add"), alice.as_str());
     assert_eq!(author("account.edit"), bob.as_str());
     assert_eq!(author("establishment.add"), admin.as_str());
+    assert_eq!(author("link.request"), bob.as_str());
+    assert!(!rows.iter().any(|(_, who)| who == "quelqu.un.d.autre"));
     // Creating the agents was audited too, under the administrator's name.
     let created: Vec<&(String, String)> = rows.iter().filter(|(a, _)| a == "agent.add").collect();
     assert_eq!(created.len(), 3, "{rows:?}");
@@ -253,11 +253,11 @@ async fn agents_do_their_work_and_nothing_else() {
     .await
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden, "{err}");
-    sign_in(&db.url, &bob).await.expect("bob still signs in");
+    sign_in(&db.su_url, &bob).await.expect("bob still signs in");
 
     // Nothing of the above changed the audit.
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'falsifié'")
-        .fetch_one(db.store.pool())
+        .fetch_one(db.su.pool())
         .await
         .unwrap();
     assert_eq!(n, 0);
@@ -273,7 +273,7 @@ async fn agents_do_their_work_and_nothing_else() {
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     bob_store.close().await;
     agents::disable_agent(&admin_store, &bob).await.unwrap();
-    let err = sign_in(&db.url, &bob).await.unwrap_err();
+    let err = sign_in(&db.su_url, &bob).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     assert!(err.to_string().contains("est désactivé"), "{err}");
     let listed = agents::list_agents(&admin_store).await.unwrap();
@@ -288,14 +288,14 @@ async fn agents_do_their_work_and_nothing_else() {
         "SELECT agent FROM audit_log WHERE action = 'agent.disable' AND target = $1",
     )
     .bind(bob.as_str())
-    .fetch_one(db.store.pool())
+    .fetch_one(db.su.pool())
     .await
     .unwrap();
     assert_eq!(who, admin.as_str());
 
     alice_store.close().await;
     admin_store.close().await;
-    db.store.close().await;
+    db.su.close().await;
 }
 
 #[tokio::test]
@@ -304,16 +304,16 @@ async fn a_login_outside_the_groups_is_told_it_lacks_rights() {
     let stranger = unique("stranger");
     let _cleanup = Logins(vec![stranger.to_string()]);
     sqlx::query(&format!("CREATE ROLE \"{stranger}\" LOGIN"))
-        .execute(db.store.pool())
+        .execute(db.su.pool())
         .await
         .unwrap();
-    let err = sign_in(&db.url, &stranger).await.unwrap_err();
+    let err = sign_in(&db.su_url, &stranger).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     assert!(
         err.to_string().contains("n'a pas les droits d'un agent"),
         "{err}"
     );
-    db.store.close().await;
+    db.su.close().await;
 }
 
 #[tokio::test]
@@ -322,33 +322,33 @@ async fn migrating_twice_and_in_a_second_database_keeps_the_roles() {
     // (and a second run) must find them and not fail.
     let first = TestDb::new(Kind::Postgres).await;
     let second = TestDb::new(Kind::Postgres).await;
-    second.store.migrate().await.unwrap();
+    second.su.migrate().await.unwrap();
     for db in [&first, &second] {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM pg_roles WHERE rolname IN ('siec_agent', 'siec_admin') AND NOT rolcanlogin")
-            .fetch_one(db.store.pool())
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM pg_roles WHERE rolname IN ('siec_agent', 'siec_admin', 'siec_mailer') AND NOT rolcanlogin")
+            .fetch_one(db.su.pool())
             .await
             .unwrap();
-        assert_eq!(n, 2);
+        assert_eq!(n, 3);
         let (v,): (i32,) = sqlx::query_as("SELECT version FROM schema_version")
-            .fetch_one(db.store.pool())
+            .fetch_one(db.su.pool())
             .await
             .unwrap();
-        assert_eq!(i64::from(v), db.store.app_schema_version());
-        db.store.close().await;
+        assert_eq!(i64::from(v), db.su.app_schema_version());
+        db.su.close().await;
     }
 }
 
 #[tokio::test]
 async fn agent_management_is_refused_on_the_embedded_database() {
     let db = TestDb::new(Kind::Sqlite).await;
-    let err = agents::list_agents(&db.store).await.unwrap_err();
+    let err = agents::list_agents(&db.su).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Invalid);
     assert!(err.to_string().contains("PostgreSQL"), "{err}");
     let (v,): (i32,) = sqlx::query_as("SELECT version FROM schema_version")
-        .fetch_one(db.store.pool())
+        .fetch_one(db.su.pool())
         .await
         .unwrap();
-    assert_eq!(i64::from(v), db.store.app_schema_version());
+    assert_eq!(i64::from(v), db.su.app_schema_version());
 }
 
 #[tokio::test]
@@ -367,12 +367,12 @@ async fn the_accounts_service_runs_under_an_agent_login() {
             name: "Test".into(),
             admin: is_admin,
         };
-        agents::create_agent(&db.store, &new, &agents::generate_password())
+        agents::create_agent(&db.su, &new, &agents::generate_password())
             .await
             .unwrap();
     }
-    let admin_store = sign_in(&db.url, &admin).await.unwrap();
-    let agent_store = sign_in(&db.url, &agent).await.unwrap();
+    let admin_store = sign_in(&db.su_url, &admin).await.unwrap();
+    let agent_store = sign_in(&db.su_url, &agent).await.unwrap();
     let establishment = |code: &str| EstablishmentInput {
         uai: Uai::parse(code).unwrap(),
         name: "Lycée Louis-le-Grand".into(),
@@ -427,5 +427,5 @@ async fn the_accounts_service_runs_under_an_agent_login() {
 
     agent_store.close().await;
     admin_store.close().await;
-    db.store.close().await;
+    db.su.close().await;
 }

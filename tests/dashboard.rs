@@ -11,9 +11,11 @@ use std::sync::Arc;
 
 const H: i64 = 3_600_000;
 
+/// Rows as the services write them (portal, mail service): the superuser's fixture.
+/// The figures themselves are read as the agent.
 async fn exec(db: &TestDb, sql: &str) {
     sqlx::query(sql)
-        .execute(db.store.pool())
+        .execute(db.su.pool())
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }

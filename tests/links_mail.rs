@@ -89,9 +89,14 @@ async fn the_mail_is_the_guides_and_its_link_works_once() {
         assert_eq!(view.requested_by, store.agent());
 
         // A weak password is refused with every failed rule, and the link survives.
-        let err = links::redeem(store, &token, secret("court"), secret("court"))
-            .await
-            .unwrap_err();
+        let err = links::redeem(
+            &common::portal(store),
+            &token,
+            secret("court"),
+            secret("court"),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Invalid);
         let text = err.to_string();
         assert!(
@@ -100,15 +105,20 @@ async fn the_mail_is_the_guides_and_its_link_works_once() {
                 && text.contains("au moins 1 chiffre"),
             "{text}"
         );
-        let err = links::redeem(store, &token, secret(GOOD), secret("Examens-2026@SIEc"))
-            .await
-            .unwrap_err();
+        let err = links::redeem(
+            &common::portal(store),
+            &token,
+            secret(GOOD),
+            secret("Examens-2026@SIEc"),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "La confirmation ne correspond pas au mot de passe."
         );
 
-        let done = links::redeem(store, &token, secret(GOOD), secret(GOOD))
+        let done = links::redeem(&common::portal(store), &token, secret(GOOD), secret(GOOD))
             .await
             .unwrap();
         assert_eq!(done.email, "Jeanne.Martin@ac-paris.fr");
@@ -129,7 +139,7 @@ async fn the_mail_is_the_guides_and_its_link_works_once() {
 
         // Once and only once.
         let again = links::redeem(
-            store,
+            &common::portal(store),
             &token,
             secret("Autre-mot-2026!"),
             secret("Autre-mot-2026!"),
@@ -142,7 +152,7 @@ async fn the_mail_is_the_guides_and_its_link_works_once() {
         // Unknown and malformed tokens get the very same message.
         for t in ["VmuBQ7epOgsaacQ5tanduNV61YtdvHZL77M7Yt1H", "abc", ""] {
             assert_eq!(
-                links::redeem(store, t, secret(GOOD), secret(GOOD))
+                links::redeem(&common::portal(store), t, secret(GOOD), secret(GOOD))
                     .await
                     .unwrap_err()
                     .to_string(),
@@ -150,11 +160,13 @@ async fn the_mail_is_the_guides_and_its_link_works_once() {
             );
         }
 
-        let actions: Vec<(String, String)> =
-            sqlx::query_as("SELECT action, target FROM audit_log ORDER BY id")
-                .fetch_all(store.pool())
-                .await
-                .unwrap();
+        // (Only the link rows: on PostgreSQL the fixture's own insert is audited too.)
+        let actions: Vec<(String, String)> = sqlx::query_as(
+            "SELECT action, target FROM audit_log WHERE action LIKE 'link.%' ORDER BY id",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
         assert_eq!(
             actions,
             vec![
@@ -189,8 +201,21 @@ async fn init_mail_for_a_new_account_follows_the_configured_lifetime() {
         assert_eq!(req.purpose, LinkPurpose::Init);
         let mut worker_cfg = smtp_worker(store, server.port).config().clone();
         worker_cfg.lifetime_minutes = 90;
+        if kind == Kind::Postgres {
+            // On the central base the lifetime and the portal are the administrator's.
+            links::set_link_settings(
+                &db.admin,
+                &links::LinkSettingsEdit {
+                    lifetime_minutes: Some(90),
+                    portal_url: Some("https://auth.example.fr/".into()),
+                    sender: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
         let worker = siec_accounts::outbox::Worker::new(
-            store.clone(),
+            common::mail_service(store),
             siec_accounts::mail::Transport::new(&siec_accounts::mail::TransportConfig::Smtp(
                 smtp_config(server.port),
             ))
@@ -232,9 +257,14 @@ async fn init_mail_for_a_new_account_follows_the_configured_lifetime() {
             90 * 60_000,
             "{kind:?}"
         );
-        links::redeem(store, &m.token(), secret(GOOD), secret(GOOD))
-            .await
-            .unwrap();
+        links::redeem(
+            &common::portal(store),
+            &m.token(),
+            secret(GOOD),
+            secret(GOOD),
+        )
+        .await
+        .unwrap();
         assert_eq!(status(store, &email).await.0, "active");
         // Closes the pool on this runtime (connections being returned need it).
         db.store.close().await;
@@ -262,7 +292,7 @@ async fn expiry_at_59_59_and_60_01() {
 
         clock.advance_ms(59 * 60_000 + 59_000);
         links::redeem(
-            &store,
+            &common::portal(&store),
             &token_of("a-temps@ac-paris.fr"),
             secret(GOOD),
             secret(GOOD),
@@ -280,7 +310,7 @@ async fn expiry_at_59_59_and_60_01() {
 
         clock.advance_ms(2_000);
         let err = links::redeem(
-            &store,
+            &common::portal(&store),
             &token_of("en-retard@ac-paris.fr"),
             secret(GOOD),
             secret(GOOD),
@@ -335,20 +365,25 @@ async fn a_second_link_leaves_the_first_usable_until_the_password_is_set() {
         assert_ne!(t1, t2);
         // Both live: a weak password gets the policy message, not the dead-link one.
         for t in [&t1, &t2] {
-            let e = links::redeem(store, t, secret("faible"), secret("faible"))
-                .await
-                .unwrap_err();
+            let e = links::redeem(
+                &common::portal(store),
+                t,
+                secret("faible"),
+                secret("faible"),
+            )
+            .await
+            .unwrap_err();
             assert!(
                 e.to_string().starts_with("Le mot de passe doit avoir"),
                 "{e}"
             );
         }
-        links::redeem(store, &t1, secret(GOOD), secret(GOOD))
+        links::redeem(&common::portal(store), &t1, secret(GOOD), secret(GOOD))
             .await
             .unwrap();
         for t in [&t1, &t2] {
             let e = links::redeem(
-                store,
+                &common::portal(store),
                 t,
                 secret("Autre-2026-mot!"),
                 secret("Autre-2026-mot!"),
@@ -403,7 +438,7 @@ async fn disabled_and_unknown_addresses_get_no_link() {
             .await
             .unwrap();
         let token = server.messages()[0].token();
-        let e = links::redeem(store, &token, secret(GOOD), secret(GOOD))
+        let e = links::redeem(&common::portal(store), &token, secret(GOOD), secret(GOOD))
             .await
             .unwrap_err();
         assert_eq!(e.to_string(), LINK_REFUSED);
@@ -485,7 +520,8 @@ async fn the_database_never_holds_a_clear_token() {
         let worker = smtp_worker(store, server.port);
         let uai = siec_accounts::domain::Uai::parse("0750655E").unwrap();
         links::send_bulk(
-            &worker,
+            &store,
+            Some(&worker),
             &links::Selection::Uai(uai),
             None,
             &|_| {},
@@ -495,10 +531,15 @@ async fn the_database_never_holds_a_clear_token() {
         .unwrap();
         let mails = server.messages();
         assert_eq!(mails.len(), 3);
-        links::redeem(store, &mails[0].token(), secret(GOOD), secret(GOOD))
-            .await
-            .unwrap();
-        let text = all_text(store).await;
+        links::redeem(
+            &common::portal(store),
+            &mails[0].token(),
+            secret(GOOD),
+            secret(GOOD),
+        )
+        .await
+        .unwrap();
+        let text = all_text(&common::portal(store)).await;
         let hashes: Vec<&(String, String, String)> = text
             .iter()
             .filter(|(t, c, _)| t == "link_requests" && c == "token_hash")

@@ -51,7 +51,8 @@ async fn migrations_apply_from_empty_on_both_backends() {
 async fn database_refuses_a_second_principal() {
     for kind in BOTH {
         let db = TestDb::new(kind).await;
-        let pool = db.store.pool();
+        // The schema's own rules, whoever writes: the superuser (no grant in the way).
+        let pool = db.su.pool();
         sqlx::query("INSERT INTO establishments (uai, name, search_text, created_at, updated_at) VALUES ('0750655E', 'Lycée Louis-le-Grand', 'lycee louis le grand', 0, 0)")
             .execute(pool).await.unwrap();
         for (i, email) in ["a@ac-paris.fr", "b@ac-paris.fr"].iter().enumerate() {
@@ -80,7 +81,8 @@ async fn database_refuses_a_second_principal() {
 async fn membership_copies_follow_their_account() {
     for kind in BOTH {
         let db = TestDb::new(kind).await;
-        let pool = db.store.pool();
+        // The schema's own rules, whoever writes: the superuser (no grant in the way).
+        let pool = db.su.pool();
         sqlx::query("INSERT INTO establishments (uai, name, search_text, created_at, updated_at) VALUES ('0750655E', 'Lycée Louis-le-Grand', 'lycee louis le grand', 0, 0)")
             .execute(pool).await.unwrap();
         sqlx::query("INSERT INTO accounts (id, email, email_key, created_at, updated_at) VALUES (1, 'a@ac-paris.fr', 'a@ac-paris.fr', 0, 0)")
@@ -124,7 +126,7 @@ async fn an_older_app_refuses_to_write_to_a_newer_database() {
     for kind in BOTH {
         let db = TestDb::new(kind).await;
         sqlx::query("UPDATE schema_version SET version = 999")
-            .execute(db.store.pool())
+            .execute(db.su.pool())
             .await
             .unwrap();
         let store = db.reconnect("agent.test").await;
@@ -145,7 +147,8 @@ async fn an_older_app_refuses_to_write_to_a_newer_database() {
 async fn audit_rows_cannot_be_changed_or_deleted() {
     for kind in BOTH {
         let db = TestDb::new(kind).await;
-        let pool = db.store.pool();
+        // The schema's own rules, whoever writes: the superuser (no grant in the way).
+        let pool = db.su.pool();
         sqlx::query(
             "INSERT INTO audit_log (at, agent, action, target) VALUES (1, 'x', 'test', 'cible')",
         )

@@ -16,7 +16,7 @@ async fn seed(s: &Store) {
         (130001, "Lycée Saint-Exupéry", "Marseille", "Aix-Marseille"),
     ] {
         accounts::add_establishment(
-            s,
+            &common::admin_of(s),
             EstablishmentInput {
                 uai: Uai::from_digits(n),
                 name: name.into(),
@@ -187,7 +187,7 @@ async fn filters_sort_and_pages() {
         .await
         .0;
         assert_eq!(disabled, vec!["cpe.llg@ac-paris.fr"]);
-        sqlx::query("UPDATE accounts SET status = 'active', password_set_at = 5 WHERE email_key = 'proviseur@ac-paris.fr'").execute(s.pool()).await.unwrap();
+        sqlx::query("UPDATE accounts SET status = 'active', password_set_at = 5 WHERE email_key = 'proviseur@ac-paris.fr'").execute(common::portal(s).pool()).await.unwrap();
         let never = find(
             s,
             SearchQuery {
@@ -283,7 +283,7 @@ async fn search_follows_renames_attachments_and_detachments() {
             .establishment
             .version;
         accounts::edit_establishment(
-            s,
+            &common::admin_of(s),
             &uai,
             v,
             accounts::EstablishmentEdit {

@@ -205,8 +205,9 @@ async fn every_route_returns_what_the_base_holds() {
     for kind in BOTH {
         let db = TestDb::new(kind).await;
         let s = &db.store;
+        // Generated data stands for an import: written by the superuser.
         generate(
-            s,
+            &common::portal(s),
             GenerateOptions {
                 establishments: 300,
                 accounts: 3_000,
@@ -319,8 +320,9 @@ async fn searches_follow_changes() {
     for kind in BOTH {
         let db = TestDb::new(kind).await;
         let s = &db.store;
+        // Generated data stands for an import: written by the superuser.
         generate(
-            s,
+            &common::portal(s),
             GenerateOptions {
                 establishments: 60,
                 accounts: 600,
@@ -416,7 +418,7 @@ async fn searches_follow_changes() {
         );
         academies.push("Grenoble".into());
         accounts::edit_establishment(
-            s,
+            &common::admin_of(s),
             &Uai::parse(&uai4).unwrap(),
             version,
             EstablishmentEdit {
@@ -440,7 +442,7 @@ async fn searches_follow_changes() {
             "UPDATE accounts SET status = 'active', password_set_at = 1 WHERE id IN \
              (SELECT id FROM accounts WHERE status = 'pending' ORDER BY email_key LIMIT 40)",
         )
-        .execute(s.pool())
+        .execute(common::portal(s).pool())
         .await
         .unwrap();
         academies.sort();

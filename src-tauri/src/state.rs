@@ -75,8 +75,12 @@ impl AppState {
         }
     }
 
+    /// Only on the embedded base: on PostgreSQL tokens are minted and mails sent
+    /// by the mail service (`siec-accounts mailer`), never by a desk.
     async fn start_worker(&self, store: Store) {
-        if store.ensure_writable().is_err() {
+        if store.ensure_writable().is_err()
+            || store.backend() == siec_accounts::store::Backend::Postgres
+        {
             return;
         }
         let settings = self.settings.read().await.clone();

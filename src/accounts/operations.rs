@@ -309,7 +309,8 @@ pub async fn set_enabled(
         (true, _, Some(_)) => AccountStatus::Active,
         (true, _, None) => AccountStatus::Pending,
     };
-    if !enabled {
+    // On PostgreSQL the database revokes them itself when the status changes.
+    if !enabled && store.backend() == crate::store::Backend::Sqlite {
         revoke_live_links(&mut tx, id, now).await?;
     }
     sqlx::query(

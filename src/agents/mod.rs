@@ -110,17 +110,7 @@ pub async fn create_agent(store: &Store, agent: &NewAgent, password: &SecretStri
     .execute(&mut *tx)
     .await
     .map_err(|e| management_error(e, &agent.login))?;
-    let after =
-        serde_json::json!({ "login": agent.login.as_str(), "name": name, "admin": agent.admin })
-            .to_string();
-    sqlx::query("INSERT INTO audit_log (at, agent, action, target, before, after) VALUES ($1, $2, $3, $4, NULL, $5)")
-        .bind(store.now_ms())
-        .bind(store.agent())
-        .bind("agent.add")
-        .bind(agent.login.as_str())
-        .bind(after)
-        .execute(&mut *tx)
-        .await?;
+    // The function writes the audit row itself (migration 0006).
     tx.commit().await?;
     tracing::info!(
         login = agent.login.as_str(),
@@ -140,15 +130,7 @@ pub async fn disable_agent(store: &Store, login: &AgentLogin) -> Result<()> {
         .execute(&mut *tx)
         .await
         .map_err(|e| management_error(e, login))?;
-    sqlx::query("INSERT INTO audit_log (at, agent, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(store.now_ms())
-        .bind(store.agent())
-        .bind("agent.disable")
-        .bind(login.as_str())
-        .bind(r#"{"active":true}"#)
-        .bind(r#"{"active":false}"#)
-        .execute(&mut *tx)
-        .await?;
+    // The function writes the audit row itself (migration 0006).
     tx.commit().await?;
     tracing::info!(login = login.as_str(), "agent login disabled");
     Ok(())

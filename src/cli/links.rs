@@ -12,7 +12,7 @@ use siec_accounts::domain::{Email, LinkPurpose, Uai};
 use siec_accounts::import::address_list;
 use siec_accounts::links::{self, BulkSummary, Selection};
 use siec_accounts::outbox::{self, CancelToken, Worker};
-use siec_accounts::store::Store;
+use siec_accounts::store::{Backend, Store};
 use siec_accounts::{Error, Result};
 
 use super::{open_store, settings, Cli, Output};
@@ -78,7 +78,7 @@ pub enum OutboxCommand {
 /// The SMTP password, when a user is configured: from the OS keyring (stored by
 /// `login --smtp`), else asked on the terminal; never read from a file or the
 /// environment.
-fn smtp_password(settings: &Settings) -> Result<Option<SecretString>> {
+pub(super) fn smtp_password(settings: &Settings) -> Result<Option<SecretString>> {
     let Some(user) = settings.smtp_user() else {
         return Ok(None);
     };
@@ -102,6 +102,23 @@ fn smtp_password(settings: &Settings) -> Result<Option<SecretString>> {
 
 async fn worker(settings: &Settings, store: &Store) -> Result<Worker> {
     Worker::from_settings(store.clone(), settings, smtp_password(settings)?)
+}
+
+/// The desk's own worker on the embedded base; none on PostgreSQL, where only the
+/// mail service (`siec-accounts mailer`) mints tokens and sends.
+async fn own_worker(settings: &Settings, store: &Store) -> Result<Option<Worker>> {
+    match store.backend() {
+        Backend::Postgres => Ok(None),
+        Backend::Sqlite => worker(settings, store).await.map(Some),
+    }
+}
+
+/// Said on PostgreSQL when links wait and no mail service is seen.
+async fn warn_if_no_mailer(store: &Store) -> Result<()> {
+    if let Some(absent) = outbox::mailer_absence(store).await? {
+        eprintln!("Attention : {}.", absent.message);
+    }
+    Ok(())
 }
 
 pub async fn dispatch(cli: &Cli, command: &LinkCommands, out: &Output) -> Result<()> {
@@ -164,8 +181,13 @@ pub async fn dispatch(cli: &Cli, command: &LinkCommands, out: &Output) -> Result
             command: LinkCommand::Retry { batch_id },
         } => {
             let n = links::retry_failed(&store, batch_id).await?;
-            let w = worker(&s, &store).await?;
-            let report = w.deliver_due(&CancelToken::new(), &|_| {}).await?;
+            let report = match own_worker(&s, &store).await? {
+                Some(w) => w.deliver_due(&CancelToken::new(), &|_| {}).await?,
+                None => {
+                    warn_if_no_mailer(&store).await?;
+                    Default::default()
+                }
+            };
             out.line(
                 &format!(
                     "{n} envoi(s) remis en file ; {} message(s) envoyé(s), {} en échec.",
@@ -178,9 +200,14 @@ pub async fn dispatch(cli: &Cli, command: &LinkCommands, out: &Output) -> Result
         LinkCommands::Outbox {
             command: OutboxCommand::Run,
         } => {
-            let w = worker(&s, &store).await?;
             outbox::bring_forward(&store).await?;
-            let report = w.deliver_due(&CancelToken::new(), &|_| {}).await?;
+            let report = match own_worker(&s, &store).await? {
+                Some(w) => w.deliver_due(&CancelToken::new(), &|_| {}).await?,
+                None => {
+                    warn_if_no_mailer(&store).await?;
+                    Default::default()
+                }
+            };
             let c = outbox::counts(&store, None).await?;
             out.line(
                 &format!(
@@ -227,10 +254,12 @@ async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Res
             let email = Email::parse(one)?;
             let req = links::request_link(store, &email, args.purpose).await?;
             if !args.no_deliver {
-                worker(s, store)
-                    .await?
-                    .deliver_due(&CancelToken::new(), &|_| {})
-                    .await?;
+                match own_worker(s, store).await? {
+                    Some(w) => {
+                        w.deliver_due(&CancelToken::new(), &|_| {}).await?;
+                    }
+                    None => warn_if_no_mailer(store).await?,
+                }
             }
             let view = links::link(store, &req.request_id)
                 .await?
@@ -253,7 +282,7 @@ async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Res
                 .collect::<std::result::Result<_, _>>()?,
         ),
     };
-    let w = worker(s, store).await?;
+    let w = own_worker(s, store).await?;
     let bar = if out.is_json() {
         ProgressBar::hidden()
     } else {
@@ -273,7 +302,8 @@ async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Res
         }
     }));
     let summary = links::send_bulk(
-        &w,
+        store,
+        w.as_ref(),
         &selection,
         args.purpose,
         &|p| {

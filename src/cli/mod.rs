@@ -6,6 +6,7 @@ mod accounts;
 mod agents;
 mod dev;
 mod links;
+mod mailer;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -95,6 +96,13 @@ pub enum Command {
     /// Oublier mes identifiants : retire les mots de passe du trousseau du système.
     #[command(alias = "forget")]
     Logout,
+    /// Service d'envoi (base centrale) : tire les jetons et remet les messages, en continu.
+    Mailer(mailer::MailerArgs),
+    /// Réglages partagés (base centrale ; modification réservée aux administrateurs).
+    Settings {
+        #[command(subcommand)]
+        command: mailer::SettingsCommand,
+    },
     #[command(flatten)]
     Links(links::LinkCommands),
 }
@@ -189,6 +197,8 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
 async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
     match &cli.command {
         Command::Links(command) => links::dispatch(&cli, command, out).await,
+        Command::Mailer(args) => mailer::mailer(&cli, args, out).await,
+        Command::Settings { command } => mailer::settings_command(&cli, command, out).await,
         Command::Uai {
             command: UaiCommand::Check { uai },
         } => {

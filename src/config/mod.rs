@@ -215,8 +215,15 @@ impl Settings {
         Some(self.get("database.ca_file").trim()).filter(|h| !h.is_empty())
     }
 
+    /// Bounded to 5 minutes – 24 hours (a huge value would overflow the expiry).
     pub fn link_lifetime_minutes(&self) -> Result<i64> {
-        positive(self, "portal.link_lifetime_minutes")
+        let n = positive(self, "portal.link_lifetime_minutes")?;
+        crate::links::check_lifetime(n).map_err(|e| {
+            Error::invalid(format!(
+                "portal.link_lifetime_minutes ({}) : {e}",
+                self.values["portal.link_lifetime_minutes"].source
+            ))
+        })
     }
     pub fn rate_per_second(&self) -> Result<i64> {
         positive(self, "mail.rate_per_second")

@@ -9,6 +9,9 @@
 //! The calls block briefly (a D-Bus round trip on Linux); async callers may run
 //! them in `spawn_blocking`.
 
+mod file;
+pub use file::read_private;
+
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};

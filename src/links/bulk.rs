@@ -8,11 +8,13 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::domain::{AccountStatus, LinkPurpose};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::links::history::{batch_links, LinkState};
-use crate::links::request::{default_purpose, enqueue_many, resolve, Selection, ENQUEUE_MAX};
+use crate::links::request::{
+    default_purpose, enqueue_many, request_in_database, resolve, Selection, ENQUEUE_MAX,
+};
 use crate::outbox::{CancelToken, Delivered, Worker};
-use crate::store::Store;
+use crate::store::{Backend, Store};
 
 /// Where a bulk dispatch stands. `total` counts the links to send (skipped
 /// addresses apart); `done` those sent or failed.
@@ -44,14 +46,19 @@ pub struct BulkSummary {
 
 /// Sends a link to every account of the selection, then delivers them.
 /// `purpose: None` picks initialisation or reset per account.
+///
+/// `worker` delivers as the requests are committed (the embedded base, where the
+/// desk is its own mail service). Without one (an agent on PostgreSQL), the
+/// requests are queued for `siec-accounts mailer` and the progress follows what
+/// it records, as long as a mail service is alive.
 pub async fn send_bulk(
-    worker: &Worker,
+    store: &Store,
+    worker: Option<&Worker>,
     selection: &Selection,
     purpose: Option<LinkPurpose>,
     progress: &(dyn Fn(BulkProgress) + Sync),
     cancel: &CancelToken,
 ) -> Result<BulkSummary> {
-    let store = worker.store();
     let targets = resolve(store, selection).await?;
     let mut skipped = Vec::new();
     let mut accounts = Vec::new();
@@ -80,7 +87,10 @@ pub async fn send_bulk(
     // no database round trip while the lanes hold connections.
     let counted = Mutex::new(state);
     let on_batch = |rows: &[(Option<&str>, Delivered)]| {
-        let mut p = counted.lock().expect("progress lock");
+        let mut p = match counted.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
         for (b, d) in rows {
             if *b != Some(batch_id.as_str()) {
                 continue;
@@ -108,11 +118,19 @@ pub async fn send_bulk(
                 }
                 let now = store.now_ms();
                 let mut tx = store.begin_write().await?;
-                let requests: Vec<_> = chunk
-                    .iter()
-                    .map(|a| (a, purpose.unwrap_or_else(|| default_purpose(a))))
-                    .collect();
-                enqueue_many(&mut tx, store, &requests, Some(&batch_id), now).await?;
+                match store.backend() {
+                    Backend::Postgres => {
+                        let ids: Vec<i64> = chunk.iter().map(|a| a.id).collect();
+                        request_in_database(&mut tx, &ids, purpose, Some(&batch_id)).await?;
+                    }
+                    Backend::Sqlite => {
+                        let requests: Vec<_> = chunk
+                            .iter()
+                            .map(|a| (a, purpose.unwrap_or_else(|| default_purpose(a))))
+                            .collect();
+                        enqueue_many(&mut tx, store, &requests, Some(&batch_id), now).await?;
+                    }
+                }
                 tx.commit().await?;
             }
             Ok::<_, crate::error::Error>(())
@@ -122,6 +140,9 @@ pub async fn send_bulk(
         result
     };
     let deliver_all = async {
+        let Some(worker) = worker else {
+            return follow(store, &batch_id, &enqueued, state, progress, cancel).await;
+        };
         loop {
             let last_pass = enqueued.load(std::sync::atomic::Ordering::SeqCst);
             worker.deliver_due(cancel, &on_batch).await?;
@@ -144,8 +165,45 @@ pub async fn send_bulk(
     Ok(summary)
 }
 
+/// How often a desk without a worker looks at what the mail service recorded.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Progress of a batch delivered by the mail service: read from the outbox until
+/// nothing of it waits, the agent cancels, or no mail service is alive (the links
+/// then stay queued and the summary says so).
+async fn follow(
+    store: &Store,
+    batch_id: &str,
+    enqueued: &std::sync::atomic::AtomicBool,
+    mut state: BulkProgress,
+    progress: &(dyn Fn(BulkProgress) + Sync),
+    cancel: &CancelToken,
+) -> Result<()> {
+    loop {
+        tokio::time::sleep(FOLLOW_EVERY).await;
+        let all_queued = enqueued.load(std::sync::atomic::Ordering::SeqCst);
+        let c = crate::outbox::counts(store, Some(batch_id)).await?;
+        state.done = c.sent + c.failed;
+        state.failed = c.failed;
+        progress(state);
+        if cancel.is_cancelled() || (all_queued && c.queued + c.sending == 0) {
+            return Ok(());
+        }
+        if all_queued && crate::outbox::mailer_absence(store).await?.is_some() {
+            return Ok(());
+        }
+    }
+}
+
 /// Cancelling stops what has not left yet; those links can be sent again with `retry_failed`.
 async fn withdraw(store: &Store, batch_id: &str) -> Result<u64> {
+    if store.backend() == Backend::Postgres {
+        let (n,): (i64,) = sqlx::query_as("SELECT siec_cancel_batch($1)")
+            .bind(batch_id)
+            .fetch_one(store.pool())
+            .await?;
+        return Ok(n.max(0) as u64);
+    }
     let mut tx = store.begin_write().await?;
     let n = sqlx::query(
         "UPDATE mail_outbox SET state = 'failed', last_error = 'Envoi annulé par l''agent.' WHERE batch_id = $1 AND state = 'queued'",
@@ -191,8 +249,26 @@ async fn summary(
 /// except those whose account was disabled or whose password was set since.
 /// Returns how many will be sent again.
 pub async fn retry_failed(store: &Store, batch_id: &str) -> Result<u64> {
+    if store.backend() == Backend::Postgres {
+        let (n,): (i64,) = sqlx::query_as("SELECT siec_retry_batch($1)")
+            .bind(batch_id)
+            .fetch_one(store.pool())
+            .await
+            .map_err(|e| match Error::from(e) {
+                e if e.kind() == ErrorKind::NotFound => unknown_batch(batch_id),
+                e => e,
+            })?;
+        return Ok(n.max(0) as u64);
+    }
     let now = store.now_ms();
     let mut tx = store.begin_write().await?;
+    let (known,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM mail_outbox WHERE batch_id = $1")
+        .bind(batch_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if known == 0 {
+        return Err(unknown_batch(batch_id));
+    }
     let n = sqlx::query(
         "UPDATE mail_outbox SET state = 'queued', attempts = 0, next_attempt_at = $1, last_error = NULL, locked_until = NULL \
          WHERE batch_id = $2 AND state = 'failed' AND link_request_id IN ( \
@@ -215,4 +291,11 @@ pub async fn retry_failed(store: &Store, batch_id: &str) -> Result<u64> {
     .await?;
     tx.commit().await?;
     Ok(n)
+}
+
+fn unknown_batch(batch_id: &str) -> Error {
+    Error::not_found(format!(
+        "Aucun envoi groupé « {} » : vérifiez l'identifiant donné à la fin de l'envoi.",
+        crate::text::quote_input(batch_id)
+    ))
 }

@@ -10,6 +10,7 @@ mod bulk;
 mod history;
 mod redeem;
 mod request;
+pub(crate) mod settings;
 mod token;
 
 pub use bulk::{retry_failed, send_bulk, AddressIssue, BulkProgress, BulkSummary};
@@ -19,4 +20,8 @@ pub use redeem::{
     LINK_REFUSED,
 };
 pub use request::{request_link, LinkRequested, Selection};
+pub use settings::{
+    check_lifetime, link_settings, set_link_settings, LinkSettings, LinkSettingsEdit,
+    LIFETIME_MAX_MINUTES, LIFETIME_MIN_MINUTES,
+};
 pub use token::{Token, TokenHash, TOKEN_LENGTH};

@@ -109,11 +109,14 @@ pub async fn redeem(
     let now = store.now_ms();
     let mut tx = store.begin_write().await?;
     let used = sqlx::query(
-        "UPDATE link_requests SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3",
+        // The hash it was looked up by: a worker that replaced the token since
+        // (a retry after a lease ran out) killed the link this one came from.
+        "UPDATE link_requests SET used_at = $1 WHERE id = $2 AND token_hash = $4 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3",
     )
     .bind(now)
     .bind(&link_id)
     .bind(checked_at)
+    .bind(hash.as_str())
     .execute(&mut *tx)
     .await?
     .rows_affected();

@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use crate::domain::{AccountStatus, Email, LinkPurpose, Uai};
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{Backend, Store};
 
 /// An account as the link code needs it.
 #[derive(Debug, Clone)]
@@ -18,8 +18,11 @@ pub(crate) struct AccountRow {
     pub has_password: bool,
 }
 
+/// Never `password_hash`, which agents may not read on PostgreSQL: an account has
+/// a password once it is active or was ever initialised. (On PostgreSQL the
+/// request function decides the purpose from the hash itself.)
 pub(crate) const ACCOUNT_COLUMNS: &str =
-    "a.id, a.email, a.status, CAST(CASE WHEN a.password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password";
+    "a.id, a.email, a.status, CAST(CASE WHEN a.password_set_at IS NULL AND a.status <> 'active' THEN 0 ELSE 1 END AS BIGINT) AS has_password";
 
 pub(crate) fn account_from_row(row: &sqlx::any::AnyRow) -> Result<AccountRow> {
     let status: String = row.try_get("status")?;
@@ -88,10 +91,56 @@ pub async fn request_link(
     if account.status == AccountStatus::Disabled {
         return Err(disabled_account(&account.email));
     }
-    let purpose = purpose.unwrap_or_else(|| default_purpose(&account));
-    let queued = enqueue(&mut tx, store, &account, purpose, None, store.now_ms()).await?;
+    let queued = match store.backend() {
+        // The database checks the account again, picks the purpose and recipient,
+        // and writes the audit row: what an agent's login may do, and no more.
+        Backend::Postgres => request_in_database(&mut tx, &[account.id], purpose, None)
+            .await?
+            .pop()
+            .ok_or_else(|| Error::Internal("La demande de lien n'a rien renvoyé.".into()))?,
+        Backend::Sqlite => {
+            let purpose = purpose.unwrap_or_else(|| default_purpose(&account));
+            enqueue(&mut tx, store, &account, purpose, None, store.now_ms()).await?
+        }
+    };
     tx.commit().await?;
     Ok(queued)
+}
+
+/// `siec_request_links` (migration 0006): one statement for up to
+/// [`ENQUEUE_MAX`] accounts.
+pub(crate) async fn request_in_database(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account_ids: &[i64],
+    purpose: Option<LinkPurpose>,
+    batch_id: Option<&str>,
+) -> Result<Vec<LinkRequested>> {
+    // The Any driver binds no arrays: the ids travel as one list of digits.
+    let ids = account_ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT request_id, outbox_id, email, purpose \
+         FROM siec_request_links(CAST(string_to_array($1, ',') AS bigint[]), $2, $3)",
+    )
+    .bind(ids)
+    .bind(purpose.map(|p| p.code()))
+    .bind(batch_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.into_iter()
+        .map(|(request_id, outbox_id, email, purpose)| {
+            Ok(LinkRequested {
+                request_id,
+                outbox_id,
+                email,
+                purpose: LinkPurpose::from_code(&purpose)
+                    .ok_or_else(|| Error::Internal(format!("Type de lien inconnu : {purpose}")))?,
+            })
+        })
+        .collect()
 }
 
 /// Writes the request, its outbox row and the audit row, inside the caller's transaction.
@@ -120,10 +169,11 @@ pub(crate) async fn enqueue_many(
     batch_id: Option<&str>,
     now: i64,
 ) -> Result<Vec<LinkRequested>> {
-    assert!(
-        accounts.len() <= ENQUEUE_MAX,
-        "at most {ENQUEUE_MAX} accounts"
-    );
+    if accounts.len() > ENQUEUE_MAX {
+        return Err(Error::Internal(format!(
+            "Au plus {ENQUEUE_MAX} comptes par écriture."
+        )));
+    }
     let queued: Vec<LinkRequested> = accounts
         .iter()
         .map(|(account, purpose)| LinkRequested {

@@ -24,6 +24,9 @@ use crate::links::Token;
 use crate::mail::{LinkMail, MailTemplate, SendFailure, Transport, TransportConfig};
 use crate::store::{Backend, Store};
 
+mod mailer;
+pub use mailer::{heartbeat, mailer_absence, run_service, MailerAbsence, HEARTBEAT_STALE_MS};
+
 /// Called after each recorded batch with `(batch id, outcome)` per row.
 pub type OnBatch<'a> = dyn Fn(&[(Option<&str>, Delivered)]) + Sync + 'a;
 
@@ -164,6 +167,14 @@ struct Claimed {
     withdrawn: Option<String>,
 }
 
+/// What a mail looks like for one pass of the worker: on PostgreSQL read from
+/// `link_settings` at the start of each pass, so an administrator's change
+/// applies to the next mail without restarting the mail service.
+struct Shape {
+    template: MailTemplate,
+    lifetime_minutes: i64,
+}
+
 enum Outcome {
     Sent,
     Failed(String),
@@ -240,9 +251,10 @@ impl Worker {
         on_batch: &OnBatch<'_>,
     ) -> Result<DeliveryReport> {
         self.store.ensure_writable()?;
+        let shape = self.shape().await?;
         let counters = Counters::default();
         let lanes = (0..self.config.concurrency.max(1) * LANES_PER_CONNECTION)
-            .map(|_| self.lane(cancel, on_batch, &counters));
+            .map(|_| self.lane(&shape, cancel, on_batch, &counters));
         let results = join_all(lanes).await;
         let report = DeliveryReport {
             sent: counters.sent.load(Ordering::SeqCst),
@@ -268,14 +280,31 @@ impl Worker {
         }
     }
 
+    async fn shape(&self) -> Result<Shape> {
+        match self.store.backend() {
+            Backend::Postgres => {
+                let shared = crate::links::settings::shared(&self.store).await?;
+                Ok(Shape {
+                    template: MailTemplate::new(&shared.sender, &shared.portal_url)?,
+                    lifetime_minutes: crate::links::check_lifetime(shared.lifetime_minutes)?,
+                })
+            }
+            Backend::Sqlite => Ok(Shape {
+                template: self.template.clone(),
+                lifetime_minutes: crate::links::check_lifetime(self.config.lifetime_minutes)?,
+            }),
+        }
+    }
+
     async fn lane(
         &self,
+        shape: &Shape,
         cancel: &CancelToken,
         on_batch: &OnBatch<'_>,
         counters: &Counters,
     ) -> Result<()> {
         while !cancel.is_cancelled() {
-            let batch = self.claim().await?;
+            let batch = self.claim(shape.lifetime_minutes).await?;
             if batch.is_empty() {
                 return Ok(());
             }
@@ -285,7 +314,7 @@ impl Worker {
                 let outcome = match (&item.withdrawn, token, &outage) {
                     (Some(reason), _, _) => Outcome::Failed(reason.clone()),
                     (None, _, Some(reason)) => Outcome::Retry(reason.clone()),
-                    (None, Some(token), None) => match self.send(&item, &token).await {
+                    (None, Some(token), None) => match self.send(shape, &item, &token).await {
                         Ok(()) => Outcome::Sent,
                         Err(SendFailure::Permanent(r)) => Outcome::Failed(r),
                         Err(SendFailure::Transient(r)) => {
@@ -320,8 +349,18 @@ impl Worker {
 
     /// Takes a lease on due rows and, in the same transaction, gives each live
     /// link a fresh token (hash and expiry committed before any mail leaves).
-    async fn claim(&self) -> Result<Vec<(Claimed, Option<Token>)>> {
+    async fn claim(&self, lifetime_minutes: i64) -> Result<Vec<(Claimed, Option<Token>)>> {
         let now = self.store.now_ms();
+        // Checked: a lifetime from elsewhere must not overflow into a panic (or a
+        // link that never expires).
+        let expires_at = lifetime_minutes
+            .checked_mul(60_000)
+            .and_then(|ms| now.checked_add(ms))
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "Durée de validité des liens « {lifetime_minutes} » refusée : elle doit être comprise entre 5 minutes et 24 heures."
+                ))
+            })?;
         let lock = match self.store.backend() {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -357,7 +396,6 @@ impl Worker {
             q = q.bind(id);
         }
         let rows = q.fetch_all(&mut *tx).await?;
-        let expires_at = now + self.config.lifetime_minutes * 60_000;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
             let status: String = row.try_get("status")?;
@@ -419,16 +457,21 @@ impl Worker {
         Ok(claimed)
     }
 
-    async fn send(&self, item: &Claimed, token: &Token) -> std::result::Result<(), SendFailure> {
-        let url = self.template.link_url(token.expose());
-        let message = self
+    async fn send(
+        &self,
+        shape: &Shape,
+        item: &Claimed,
+        token: &Token,
+    ) -> std::result::Result<(), SendFailure> {
+        let url = shape.template.link_url(token.expose());
+        let message = shape
             .template
             .build(&LinkMail {
                 outbox_id: &item.outbox_id,
                 recipient: &item.recipient,
                 purpose: item.purpose,
                 url: &url,
-                lifetime_minutes: self.config.lifetime_minutes,
+                lifetime_minutes: shape.lifetime_minutes,
                 date_ms: self.store.now_ms(),
             })
             .map_err(|e| SendFailure::Permanent(e.to_string()))?;
@@ -479,7 +522,7 @@ impl Worker {
                             format!("Abandon après {} tentatives : {r}", item.attempts)
                         }
                         Outcome::Failed(r) => r.clone(),
-                        Outcome::Sent => unreachable!(),
+                        Outcome::Sent => continue,
                     };
                     sqlx::query("UPDATE mail_outbox SET state = 'failed', locked_until = NULL, last_error = $1 WHERE id = $2")
                         .bind(reason)
@@ -498,6 +541,12 @@ impl Worker {
 /// Makes every queued row due now (« outbox run » delivers without waiting for
 /// the back-off). Returns how many rows were brought forward.
 pub async fn bring_forward(store: &Store) -> Result<u64> {
+    if store.backend() == Backend::Postgres {
+        let (n,): (i64,) = sqlx::query_as("SELECT siec_bring_forward()")
+            .fetch_one(store.pool())
+            .await?;
+        return Ok(n.max(0) as u64);
+    }
     let now = store.now_ms();
     let mut tx = store.begin_write().await?;
     let n = sqlx::query("UPDATE mail_outbox SET next_attempt_at = $1 WHERE state = 'queued' AND next_attempt_at > $1")

@@ -11,6 +11,7 @@ use siec_accounts::outbox::{Worker, WorkerConfig};
 use siec_accounts::store::Store;
 
 pub async fn establishment(store: &Store, uai: &str, name: &str) -> i64 {
+    let store = &crate::common::portal(store);
     sqlx::query("INSERT INTO establishments (uai, name, search_text, created_at, updated_at) VALUES ($1, $2, $3, 0, 0)")
         .bind(uai)
         .bind(name)
@@ -33,6 +34,7 @@ pub async fn account(
     status: &str,
     establishment: Option<i64>,
 ) -> Email {
+    let store = &crate::common::portal(store);
     let e = Email::parse(email).unwrap();
     // An active account has a password (any PHC string will do here).
     let hash = (status == "active")
@@ -64,6 +66,7 @@ pub async fn account(
 }
 
 pub async fn status(store: &Store, email: &Email) -> (String, Option<String>) {
+    let store = &crate::common::portal(store);
     sqlx::query_as("SELECT status, password_hash FROM accounts WHERE email_key = $1")
         .bind(email.key())
         .fetch_one(store.pool())
@@ -89,8 +92,9 @@ pub fn worker_for(store: &Store, transport: TransportConfig) -> Worker {
         concurrency: transport.concurrency(),
         ..WorkerConfig::default()
     };
+    // On PostgreSQL the worker is the mail service: a `siec_mailer` login.
     Worker::new(
-        store.clone(),
+        crate::common::mail_service(store),
         Transport::new(&transport).unwrap(),
         MailTemplate::new(DEFAULT_SENDER, DEFAULT_PORTAL_URL).unwrap(),
         config,

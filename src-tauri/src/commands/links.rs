@@ -212,7 +212,13 @@ pub async fn bulk_send(
     let purpose = self::purpose(purpose.as_deref())?;
     let (selection, refused) = resolve(selection)?;
     let settings = state.settings.read().await.clone();
-    let worker = crate::outbox::worker(store, &settings).await?;
+    // On PostgreSQL the mail service delivers; the desk only follows the progress.
+    let worker = match store.backend() {
+        siec_accounts::store::Backend::Postgres => None,
+        siec_accounts::store::Backend::Sqlite => {
+            Some(crate::outbox::worker(store.clone(), &settings).await?)
+        }
+    };
     let cancel = CancelToken::new();
     {
         let mut running = state.bulk.lock().expect("bulk lock");
@@ -232,7 +238,15 @@ pub async fn bulk_send(
     };
     let result = {
         let _turn = state.delivery.lock().await;
-        links::send_bulk(&worker, &selection, purpose, &progress, &cancel).await
+        links::send_bulk(
+            &store,
+            worker.as_ref(),
+            &selection,
+            purpose,
+            &progress,
+            &cancel,
+        )
+        .await
     };
     *state.bulk.lock().expect("bulk lock") = None;
     let mut summary = result?;
