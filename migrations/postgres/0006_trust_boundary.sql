@@ -439,6 +439,9 @@ REVOKE ALL ON FUNCTION siec_accounts_audit_added() FROM PUBLIC;
 REVOKE ALL ON FUNCTION siec_memberships_audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION siec_establishments_audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION siec_link_settings_audit() FROM PUBLIC;
+-- The copy triggers of 0005 need no caller rights either.
+REVOKE ALL ON FUNCTION memberships_copy_account() FROM PUBLIC;
+REVOKE ALL ON FUNCTION accounts_copy_to_memberships() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION siec_request_links(bigint[], text, text) TO siec_agent;
 GRANT EXECUTE ON FUNCTION siec_revoke_link(text) TO siec_agent;
 GRANT EXECUTE ON FUNCTION siec_retry_batch(text) TO siec_agent;
