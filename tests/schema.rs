@@ -121,22 +121,28 @@ async fn membership_copies_follow_their_account() {
     }
 }
 
+/// A newer build's incompatible migration (it raised the oldest writing schema
+/// past this build): this one reads, refuses writes, and never runs the migrator.
 #[tokio::test]
-async fn an_older_app_refuses_to_write_to_a_newer_database() {
+async fn an_app_too_old_for_the_database_refuses_to_write() {
     for kind in BOTH {
         let db = TestDb::new(kind).await;
-        sqlx::query("UPDATE schema_version SET version = 999")
+        sqlx::query("UPDATE schema_version SET version = 999, min_app_schema = 999")
             .execute(db.su.pool())
             .await
             .unwrap();
         let store = db.reconnect("agent.test").await;
         assert!(matches!(
             store.schema_state(),
-            SchemaState::Newer { database: 999, .. }
+            SchemaState::TooOld {
+                database: 999,
+                min_app: 999,
+                ..
+            }
         ));
         let err = store.ensure_writable().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Forbidden);
-        assert!(err.to_string().contains("version plus récente"), "{err}");
+        assert!(err.to_string().contains("trop ancienne"), "{err}");
         let err = store.migrate().await.unwrap_err();
         assert!(err.to_string().contains("schéma 999"), "{err}");
         store.close().await;

@@ -67,7 +67,7 @@ impl AppState {
     }
 
     /// (Re)starts the background worker, after a connection or new settings. A
-    /// read-only session (newer schema) sends nothing.
+    /// read-only session (an app too old for the database) sends nothing.
     pub async fn restart_worker(&self) {
         self.stop_worker().await;
         if let Ok(store) = self.store().await {
@@ -119,7 +119,7 @@ impl AppState {
             },
         )
         .await?;
-        store.migrate().await?;
+        store.migrate_embedded().await?;
         Ok(store)
     }
 }

@@ -14,7 +14,7 @@ use secrecy::SecretString;
 
 use siec_accounts::config::{Paths, Settings};
 use siec_accounts::domain::{Password, Uai};
-use siec_accounts::store::{Store, StoreOptions};
+use siec_accounts::store::{compat, SchemaState, Store, StoreOptions};
 use siec_accounts::{Error, Result};
 
 pub use output::Output;
@@ -175,7 +175,8 @@ pub fn settings(cli: &Cli) -> Result<Settings> {
 }
 
 /// Connects with the configured URL. The embedded default is migrated on the fly;
-/// the central database is migrated only by `siec-accounts migrate`.
+/// the central database is migrated only by `siec-accounts migrate`, never from an
+/// agent's command (a database behind this build is reported, not upgraded).
 pub async fn open_store(settings: &Settings) -> Result<Store> {
     let url = settings.database_url();
     let store = Store::connect(
@@ -189,7 +190,10 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
     )
     .await?;
     if url == settings.paths.default_database_url() {
-        store.migrate().await?;
+        store.migrate_embedded().await?;
+    } else if let SchemaState::Behind { database, app } = store.schema_state() {
+        store.close().await;
+        return Err(compat::behind(database, app));
     }
     Ok(store)
 }

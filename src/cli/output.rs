@@ -68,7 +68,11 @@ impl Output {
             } else {
                 setting.value.as_str()
             };
-            println!("{:<30} = {:<45} ({})", setting.key, value, setting.source);
+            let locked = if setting.locked { " ; verrouillé" } else { "" };
+            println!(
+                "{:<30} = {:<45} ({}{locked})",
+                setting.key, value, setting.source
+            );
         }
     }
 }

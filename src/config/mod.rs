@@ -1,13 +1,16 @@
-//! Layered configuration: built-in defaults, then the TOML file in the OS config
+//! Layered configuration: built-in defaults, then the machine's file (`machine`,
+//! whose locked keys nothing below overrides), then the TOML file in the OS config
 //! directory, then `SIEC_…` environment variables, then `--set key=value` flags.
 //! `siec-accounts config show` prints every value with where it came from.
 //! No password ever lives here: they are in the OS keyring.
 
+mod machine;
 mod paths;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use machine::machine_file;
 pub use paths::Paths;
 
 use crate::error::{Error, Result};
@@ -62,6 +65,8 @@ pub const KEYS: &[(&str, &str)] = &[
 #[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum Source {
     Default,
+    /// The machine-wide file the IT team ships.
+    Machine(PathBuf),
     File(PathBuf),
     Env(String),
     Flag,
@@ -73,6 +78,7 @@ impl std::fmt::Display for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Source::Default => f.write_str("valeur par défaut"),
+            Source::Machine(p) => write!(f, "fichier de la machine ({})", p.display()),
             Source::File(p) => write!(f, "fichier {}", p.display()),
             Source::Env(v) => write!(f, "variable d'environnement {v}"),
             Source::Flag => f.write_str("option de la ligne de commande"),
@@ -86,6 +92,8 @@ pub struct Setting {
     pub key: &'static str,
     pub value: String,
     pub source: Source,
+    /// Fixed by the machine's file: nothing else may change it.
+    pub locked: bool,
 }
 
 /// The effective configuration.
@@ -123,8 +131,23 @@ impl Settings {
                     key,
                     value: paths.default_for(key),
                     source: Source::Default,
+                    locked: false,
                 },
             );
+        }
+        if let Some(file) = &paths.machine_file {
+            let machine = machine::read(file)?;
+            for (key, value) in machine.values {
+                if let Some(setting) = values.get_mut(key.as_str()) {
+                    setting.value = value;
+                    setting.source = Source::Machine(file.clone());
+                }
+            }
+            for key in machine.locked {
+                if let Some(setting) = values.get_mut(key.as_str()) {
+                    setting.locked = true;
+                }
+            }
         }
         if paths.config_file.exists() {
             let text = std::fs::read_to_string(&paths.config_file).map_err(|e| {
@@ -135,6 +158,10 @@ impl Settings {
             })?;
             for (key, value) in parse_file(&paths.config_file, &text)? {
                 let setting = values.get_mut(key.as_str()).expect("checked by parse_file");
+                if setting.locked {
+                    tracing::warn!("{key} : fixé par le fichier de la machine, la valeur du fichier de l'utilisateur est ignorée");
+                    continue;
+                }
                 setting.value = value;
                 setting.source = Source::File(paths.config_file.clone());
             }
@@ -143,6 +170,10 @@ impl Settings {
             let var = env_var_name(key);
             if let Some((_, v)) = env.iter().find(|(k, _)| *k == var) {
                 let setting = values.get_mut(key).expect("known key");
+                if setting.locked {
+                    tracing::warn!("{var} ignorée : {key} est fixé par le fichier de la machine");
+                    continue;
+                }
                 setting.value = v.clone();
                 setting.source = Source::Env(var);
             }
@@ -151,6 +182,9 @@ impl Settings {
             let setting = values
                 .get_mut(key.as_str())
                 .ok_or_else(|| unknown_key(key))?;
+            if let (true, Some(file)) = (setting.locked, &paths.machine_file) {
+                return Err(machine::locked_error(key, file));
+            }
             setting.value = value.clone();
             setting.source = Source::Flag;
         }
@@ -253,6 +287,9 @@ impl Settings {
     pub fn with(&self, key: &str, value: &str) -> Result<Self> {
         let mut next = self.clone();
         let setting = next.values.get_mut(key).ok_or_else(|| unknown_key(key))?;
+        if let (true, Some(file)) = (setting.locked, &self.paths.machine_file) {
+            return Err(machine::locked_error(key, file));
+        }
         setting.value = value.to_string();
         setting.source = Source::Edited;
         next.validate()?;
@@ -263,7 +300,11 @@ impl Settings {
     pub fn save(&self) -> Result<()> {
         let mut doc = toml::Table::new();
         for s in self.values.values() {
-            if s.value == self.paths.default_for(s.key) {
+            // The machine's values belong to its file, not the user's.
+            if s.value == self.paths.default_for(s.key)
+                || s.locked
+                || matches!(s.source, Source::Machine(_))
+            {
                 continue;
             }
             let (section, key) = s.key.split_once('.').expect("section.key");
@@ -310,15 +351,22 @@ pub fn env_var_name(key: &str) -> String {
 
 /// Reads `[section] key = value` pairs; any syntax error or unknown key names its line.
 fn parse_file(path: &Path, text: &str) -> Result<Vec<(String, String)>> {
+    read_tables(path, text, parse_toml(path, text)?)
+}
+
+fn parse_toml(path: &Path, text: &str) -> Result<toml::Table> {
     let line_of = |offset: usize| text[..offset.min(text.len())].lines().count().max(1);
-    let doc: toml::Table = toml::from_str(text).map_err(|e| {
+    toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_of(s.start + 1)).unwrap_or(1);
         Error::invalid(format!(
             "Fichier de configuration {} incorrect, ligne {line} : {}",
             path.display(),
             e.message()
         ))
-    })?;
+    })
+}
+
+fn read_tables(path: &Path, text: &str, doc: toml::Table) -> Result<Vec<(String, String)>> {
     let find_line = |needle: &str| {
         text.lines()
             .position(|l| l.trim_start().starts_with(needle))

@@ -8,6 +8,8 @@ use super::{DEFAULT_PORTAL_URL, DEFAULT_SENDER};
 pub struct Paths {
     pub config_file: PathBuf,
     pub data_dir: PathBuf,
+    /// The machine-wide file read first (`machine`), if any.
+    pub machine_file: Option<PathBuf>,
 }
 
 impl Paths {
@@ -30,6 +32,7 @@ impl Paths {
         Self {
             config_file,
             data_dir,
+            machine_file: super::machine::machine_file(),
         }
     }
 
@@ -38,6 +41,7 @@ impl Paths {
         Self {
             config_file: dir.join("comptes-siec.toml"),
             data_dir: dir.join("data"),
+            machine_file: None,
         }
     }
 

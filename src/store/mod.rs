@@ -12,6 +12,9 @@ use std::str::FromStr;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 
+pub mod compat;
+pub use compat::SchemaState;
+
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -20,25 +23,6 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/s
 pub enum Backend {
     Postgres,
     Sqlite,
-}
-
-/// How the schema in the database compares with what this build knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum SchemaState {
-    /// Not yet migrated (or partly): `migrate` brings it up to date.
-    Behind {
-        database: i64,
-        app: i64,
-    },
-    Current {
-        version: i64,
-    },
-    /// A newer app migrated this database: this one must not write.
-    Newer {
-        database: i64,
-        app: i64,
-    },
 }
 
 #[derive(Clone)]
@@ -218,39 +202,38 @@ impl Store {
     }
 
     pub async fn database_schema_version(&self) -> Result<i64> {
-        let row: std::result::Result<(i32,), sqlx::Error> =
-            sqlx::query_as("SELECT CAST(version AS INTEGER) FROM schema_version")
-                .fetch_one(&self.pool)
-                .await;
-        match row {
-            Ok((v,)) => Ok(v.into()),
-            Err(sqlx::Error::Database(e)) if is_missing_table(e.message()) => Ok(0),
-            Err(e) => Err(e.into()),
-        }
+        Ok(compat::read_record(&self.pool).await?.0)
     }
 
     pub async fn refresh_schema_state(&self) -> Result<SchemaState> {
-        let database = self.database_schema_version().await?;
-        let app = self.app_schema_version();
-        let state = if database > app {
-            SchemaState::Newer { database, app }
-        } else if database < app {
-            SchemaState::Behind { database, app }
-        } else {
-            SchemaState::Current { version: app }
-        };
-        *self.schema.write().expect("schema lock") = state;
+        let (database, min_app) = compat::read_record(&self.pool).await?;
+        let state = SchemaState::classify(database, min_app, self.app_schema_version());
+        if let Ok(mut current) = self.schema.write() {
+            *current = state;
+        }
         Ok(state)
     }
 
     pub fn schema_state(&self) -> SchemaState {
-        *self.schema.read().expect("schema lock")
+        match self.schema.read() {
+            Ok(state) => *state,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
     }
 
-    /// Applies the pending migrations. Refuses on a database newer than this build.
+    /// Applies the pending migrations: `siec-accounts migrate`, by the owner of the
+    /// schema on PostgreSQL. Never runs sqlx's migrator on a database a newer build
+    /// migrated (see `compat`).
     pub async fn migrate(&self) -> Result<SchemaState> {
-        if let SchemaState::Newer { .. } = self.refresh_schema_state().await? {
-            return Err(self.newer_schema_error());
+        match self.refresh_schema_state().await? {
+            SchemaState::Ahead { database, app, .. }
+            | SchemaState::TooOld { database, app, .. } => {
+                return Err(compat::newer_than_app(database, app))
+            }
+            SchemaState::Current { .. } | SchemaState::Behind { .. } => {}
+        }
+        if self.backend == Backend::Postgres {
+            compat::ensure_may_migrate_postgres(&self.pool).await?;
         }
         self.migrator().run(&self.pool).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(inner) => Error::from(inner),
@@ -262,24 +245,21 @@ impl Store {
         self.refresh_schema_state().await
     }
 
-    /// Every write starts here: an older app never writes to a newer schema, and
-    /// nothing writes to a schema that was never migrated.
-    pub fn ensure_writable(&self) -> Result<()> {
-        match self.schema_state() {
-            SchemaState::Current { .. } => Ok(()),
-            SchemaState::Newer { .. } => Err(self.newer_schema_error()),
-            SchemaState::Behind { database, app } => Err(Error::Unavailable(format!(
-                "Le schéma de la base (version {database}) n'est pas à jour (version {app} attendue) : lancez « siec-accounts migrate »."
-            ))),
+    /// The embedded SQLite base keeps itself up to date: migrated when behind, left
+    /// as it is when a newer build already migrated it (read-only if too new).
+    pub async fn migrate_embedded(&self) -> Result<SchemaState> {
+        match self.refresh_schema_state().await? {
+            SchemaState::Behind { .. } if self.backend == Backend::Sqlite => self.migrate().await,
+            state => Ok(state),
         }
     }
 
-    fn newer_schema_error(&self) -> Error {
-        match self.schema_state() {
-            SchemaState::Newer { database, app } => Error::Forbidden(format!(
-                "La base de données a été mise à jour par une version plus récente de Comptes SIEC (schéma {database}, cette application connaît le schéma {app}). Installez la dernière version : en attendant, aucune modification n'est possible."
-            )),
-            _ => Error::Internal("état du schéma inattendu".into()),
+    /// Every write starts here: an app older than the database's oldest writing
+    /// schema never writes, and nothing writes to a schema that was never migrated.
+    pub fn ensure_writable(&self) -> Result<()> {
+        match self.schema_state().write_refusal() {
+            None => Ok(()),
+            Some(refusal) => Err(refusal),
         }
     }
 

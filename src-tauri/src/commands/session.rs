@@ -19,7 +19,7 @@ pub struct SessionStatus {
     pub database: Option<String>,
     pub agent: Option<String>,
     pub schema: Option<SchemaState>,
-    /// Whether changes are refused (a newer app migrated the database).
+    /// Whether changes are refused (this app is too old for the database).
     pub read_only: bool,
     /// What the configuration points at, to prefill the Connexion form.
     pub configured: ConfiguredDatabase,
@@ -180,12 +180,10 @@ pub async fn connect(
                 ca_file,
             };
             let store = agents::sign_in(&request).await?;
-            if let SchemaState::Behind { .. } = store.schema_state() {
+            // A desk never migrates the central database: it says who must.
+            if let SchemaState::Behind { database, app } = store.schema_state() {
                 store.close().await;
-                return Err(UiError {
-                    code: siec_accounts::ErrorKind::Unavailable,
-                    message: "Le schéma de la base centrale n'est pas à jour : un administrateur doit lancer « siec-accounts migrate ».".into(),
-                });
+                return Err(siec_accounts::store::compat::behind(database, app).into());
             }
             if let (true, Some(pw)) = (remember, password) {
                 blocking(move || credentials::store(&cred, &pw)).await?;

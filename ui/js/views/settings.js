@@ -31,7 +31,7 @@ function field(id, key, value, spec) {
   return h('input', { class: 'fr-input', id, name: key, value, autocomplete: 'off', ...(spec || {}) });
 }
 
-const SOURCE = { default: 'valeur par défaut', file: 'fichier de configuration', env: 'variable d’environnement', flag: 'option de la ligne de commande', edited: 'modifié ici' };
+const SOURCE = { default: 'valeur par défaut', machine: 'fichier de la machine', file: 'fichier de configuration', env: 'variable d’environnement', flag: 'option de la ligne de commande', edited: 'modifié ici' };
 
 // The core names a refused value by its key (« smtp.port : … »), as in the file:
 // here the message goes under the field, which it names by its label. Nothing is saved.
@@ -51,6 +51,13 @@ function showFieldError(form, err) {
   return true;
 }
 
+// A key the machine's file locks is shown, greyed, and cannot be changed.
+const LOCKED = 'fixé par votre service informatique';
+
+function origin(v) {
+  return v.locked ? LOCKED : SOURCE[v.source.kind] || '';
+}
+
 function hintText(hint, origin) {
   return [hint, origin && `(${origin})`].filter(Boolean).join(' ');
 }
@@ -59,7 +66,7 @@ function hintText(hint, origin) {
 function showOrigins(form, view) {
   for (const v of view.values) {
     const span = form.querySelector(`[name="${v.key}"]`)?.parentElement.querySelector('.fr-hint-text');
-    if (span) span.textContent = hintText(span.dataset.hint, SOURCE[v.source.kind] || '');
+    if (span) span.textContent = hintText(span.dataset.hint, origin(v));
   }
 }
 
@@ -84,11 +91,17 @@ export async function render(root) {
     FIELDS.map(([key, label, hint, spec]) => {
       const id = `set-${key.replace(/[._]/g, '-')}`;
       const v = values[key];
-      const origin = v ? SOURCE[v.source.kind] || '' : '';
+      const from = v ? origin(v) : '';
       const select = Array.isArray(spec);
-      return h('div', { class: select ? 'fr-select-group' : 'fr-input-group' },
-        h('label', { class: 'fr-label', for: id }, label, h('span', { class: 'fr-hint-text', dataset: { hint: hint || '' } }, hintText(hint, origin))),
-        field(id, key, v ? v.value : '', spec));
+      const control = field(id, key, v ? v.value : '', spec);
+      if (v && v.locked) control.disabled = true;
+      const locked = Boolean(v && v.locked);
+      const group = select
+        ? (locked ? 'fr-select-group fr-select-group--disabled' : 'fr-select-group')
+        : (locked ? 'fr-input-group fr-input-group--disabled' : 'fr-input-group');
+      return h('div', { class: group, dataset: { locked: String(locked) } },
+        h('label', { class: 'fr-label', for: id }, label, h('span', { class: 'fr-hint-text', dataset: { hint: hint || '' } }, hintText(hint, from))),
+        control);
     }),
     h('ul', { class: 'fr-btns-group fr-btns-group--inline-md' },
       h('li', {}, h('button', { class: 'fr-btn', type: 'submit', id: 'settings-save' }, 'Enregistrer'))));
