@@ -156,12 +156,12 @@ fn new_account(email: &str) -> NewAccount {
 #[tokio::test]
 async fn a_desk_keeps_writing_after_a_compatible_migration() {
     let db = TestDb::new(Kind::Postgres).await;
-    establishment(&db.store).await;
-    let (login, _cleanup) = new_agent(&db.store).await;
+    establishment(&db.su).await;
+    let (login, _cleanup) = new_agent(&db.su).await;
     let n = db.store.app_schema_version();
     // Expand: a new column with a default, which apps of schema N never name.
     apply_test_migration(
-        &db.store,
+        &db.su,
         n + 1,
         &format!(
             "ALTER TABLE accounts ADD COLUMN nickname text NOT NULL DEFAULT '';
@@ -195,31 +195,31 @@ async fn a_desk_keeps_writing_after_a_compatible_migration() {
     );
     assert!(out.status.success(), "{}", text(&out));
     let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM accounts WHERE nickname = ''")
-        .fetch_one(db.store.pool())
+        .fetch_one(db.su.pool())
         .await
         .unwrap();
     assert_eq!(count, 2);
 
     // An administrator's `migrate` from this older build touches nothing: sqlx's
     // migrator would stop on a version it does not know.
-    let out = cli(&db.url, &["migrate"]);
+    let out = cli(&db.su_url, &["migrate"]);
     assert_eq!(out.status.code(), Some(6), "{}", text(&out));
     assert!(text(&out).contains("plus récent"), "{}", text(&out));
-    assert_eq!(applied(&db.store).await, (n + 1, n + 1));
+    assert_eq!(applied(&db.su).await, (n + 1, n + 1));
 }
 
 #[tokio::test]
 async fn a_desk_too_old_for_the_database_reads_but_does_not_write() {
     let db = TestDb::new(Kind::Postgres).await;
-    establishment(&db.store).await;
-    let (login, _cleanup) = new_agent(&db.store).await;
+    establishment(&db.su).await;
+    let (login, _cleanup) = new_agent(&db.su).await;
     let n = db.store.app_schema_version();
     accounts::add_account(&db.store, new_account("deja@ac-paris.fr"))
         .await
         .unwrap();
     // Contract: apps of schema N no longer write correctly after this step.
     apply_test_migration(
-        &db.store,
+        &db.su,
         n + 1,
         &format!(
             "UPDATE schema_version SET version = {v}, min_app_schema = {v};",
@@ -294,8 +294,8 @@ async fn an_agent_never_migrates_an_older_database() {
         .into();
     let prev = previous.iter().map(|m| m.version).max().unwrap();
     previous.run(db.store.pool()).await.unwrap();
-    assert_eq!(applied(&db.store).await, (prev, prev));
-    let (login, _cleanup) = new_agent(&db.store).await;
+    assert_eq!(applied(&db.su).await, (prev, prev));
+    let (login, _cleanup) = new_agent(&db.su).await;
 
     // The window refuses to open the session, and says who must act.
     let store = desk(&db.url, &login).await.unwrap();
@@ -331,12 +331,12 @@ async fn an_agent_never_migrates_an_older_database() {
         "{}",
         text(&out)
     );
-    assert_eq!(applied(&db.store).await, (prev, prev), "untouched");
+    assert_eq!(applied(&db.su).await, (prev, prev), "untouched");
 
     // The owner migrates; the same agent then works.
-    let out = cli(&db.url, &["migrate"]);
+    let out = cli(&db.su_url, &["migrate"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(applied(&db.store).await, (n, n));
+    assert_eq!(applied(&db.su).await, (n, n));
     let out = cli(&url, &["search", "lycee"]);
     assert!(out.status.success(), "{}", text(&out));
 }
@@ -347,7 +347,7 @@ async fn an_agent_never_migrates_an_older_database() {
 async fn the_embedded_base_follows_the_same_rule() {
     let db = TestDb::new(Kind::Sqlite).await;
     let n = db.store.app_schema_version();
-    establishment(&db.store).await;
+    establishment(&db.su).await;
     sqlx::query(&format!("UPDATE schema_version SET version = {}", n + 1))
         .execute(db.store.pool())
         .await
