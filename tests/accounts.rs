@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Kind, TestDb, BOTH};
+use common::{TestDb, BOTH};
 use siec_accounts::accounts::{self, EstablishmentEdit, EstablishmentInput, NewAccount};
 use siec_accounts::audit::{self, AuditFilter};
 use siec_accounts::domain::{AccountStatus, Email, Role, Uai};

@@ -169,6 +169,7 @@ async fn agents_do_their_work_and_nothing_else() {
             .await
             .unwrap();
     assert_eq!(requested_by, bob.as_str());
+    assert_eq!(purpose, "init");
     refused(
         &bob_store,
         "UPDATE mail_outbox SET state = 'sent', sent_at = 2",

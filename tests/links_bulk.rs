@@ -155,7 +155,7 @@ async fn a_5xx_fails_that_address_only_with_the_servers_reason() {
         let worker = smtp_worker(store, server.port);
         let progress = Mutex::new(BulkProgress::default());
         let summary = links::send_bulk(
-            &store,
+            store,
             Some(&worker),
             &Selection::Emails(emails.clone()),
             None,
@@ -308,7 +308,7 @@ async fn cancelling_a_bulk_stops_what_has_not_left_and_it_can_be_retried() {
         let cancel = CancelToken::new();
         // Cancelled as soon as the first progress report arrives (before delivery).
         let summary = links::send_bulk(
-            &store,
+            store,
             Some(&worker),
             &Selection::Emails(emails),
             None,
@@ -476,7 +476,7 @@ async fn a_search_result_is_a_bulk_selection() {
             ..Default::default()
         };
         let summary = links::send_bulk(
-            &store,
+            store,
             Some(&worker),
             &Selection::Search(query),
             None,
@@ -580,7 +580,7 @@ async fn a_bulk_of_more_than_one_chunk_requests_each_account_once() {
         }
         let worker = smtp_worker(store, server.port);
         let summary = links::send_bulk(
-            &store,
+            store,
             Some(&worker),
             &Selection::Uai(Uai::parse("0750655E").unwrap()),
             None,

@@ -520,7 +520,7 @@ async fn the_database_never_holds_a_clear_token() {
         let worker = smtp_worker(store, server.port);
         let uai = siec_accounts::domain::Uai::parse("0750655E").unwrap();
         links::send_bulk(
-            &store,
+            store,
             Some(&worker),
             &links::Selection::Uai(uai),
             None,

@@ -98,6 +98,7 @@ pub fn run() {
             commands::links::bulk_send,
             commands::links::bulk_cancel,
             commands::links::test_mail,
+            commands::links::mailer_status,
         ])
         .build(tauri::generate_context!())
         .expect("Comptes SIEC n'a pas pu démarrer")

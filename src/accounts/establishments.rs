@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 
 fn clean(field: &str, value: &str, required: bool) -> Result<String> {
+    crate::text::check_name(field, value.trim())?;
     let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
     if required && v.is_empty() {
         return Err(Error::invalid(format!(

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 
 fn clean_name(name: &str) -> Result<String> {
+    crate::text::check_name("nom", name.trim())?;
     let v = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if v.chars().count() > 200 {
         return Err(Error::invalid(

@@ -322,8 +322,7 @@ async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Res
 /// The addresses of an agent's file. Rows left out are listed; unless the agent
 /// said to go on without them, nothing is sent until the file is corrected.
 fn from_file(path: &std::path::Path, skip_bad_rows: bool) -> Result<Vec<Email>> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::invalid(format!("Fichier « {} » illisible : {e}", path.display())))?;
+    let bytes = siec_accounts::text::read_list_file(path)?;
     let list = address_list::read(&bytes);
     for row in &list.rejected {
         eprintln!("ligne {} écartée : {}", row.line, row.message);

@@ -64,9 +64,11 @@ impl Output {
         println!("Dossier des données : {}", s.paths.data_dir.display());
         for setting in s.settings() {
             let value = if setting.value.is_empty() {
-                "(vide)"
+                "(vide)".to_string()
+            } else if setting.key == "database.url" {
+                siec_accounts::store::address::redact(&setting.value)
             } else {
-                setting.value.as_str()
+                siec_accounts::text::neutralise(&setting.value)
             };
             let locked = if setting.locked { " ; verrouillé" } else { "" };
             println!(

@@ -195,13 +195,12 @@ impl Settings {
 
     fn validate(&self) -> Result<()> {
         let url = self.get("database.url");
-        if let Ok(parsed) = url::Url::parse(url) {
-            if parsed.password().is_some() {
-                return Err(Error::invalid(format!(
-                    "L'adresse de la base ({}) contient un mot de passe : retirez-le, il est demandé à la connexion et conservé dans le trousseau du système.",
-                    self.values["database.url"].source
-                )));
-            }
+        // `user:password@` or `?password=`: refused, whatever the source.
+        if crate::store::address::secure(url).is_err() {
+            return Err(Error::invalid(format!(
+                "L'adresse de la base ({}) contient un mot de passe : retirez-le, il est demandé à la connexion et conservé dans le trousseau du système.",
+                self.values["database.url"].source
+            )));
         }
         self.link_lifetime_minutes()?;
         self.rate_per_second()?;

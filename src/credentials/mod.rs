@@ -10,7 +10,9 @@
 //! them in `spawn_blocking`.
 
 mod file;
+mod private_fs;
 pub use file::read_private;
+pub use private_fs::{private_dir, private_file, write_private};
 
 use secrecy::{ExposeSecret, SecretString};
 

@@ -31,15 +31,15 @@ impl Email {
             return Err(EmailError::Empty);
         }
         if s.chars().count() > 254 {
-            return Err(EmailError::TooLong(s.to_string()));
+            return Err(EmailError::TooLong(crate::text::quote_input(s)));
         }
         let mut parts = s.split('@');
         let (local, domain) = match (parts.next(), parts.next(), parts.next()) {
             (Some(l), Some(d), None) => (l, d),
-            _ => return Err(EmailError::At(s.to_string())),
+            _ => return Err(EmailError::At(crate::text::quote_input(s))),
         };
         if local.is_empty() {
-            return Err(EmailError::NoLocalPart(s.to_string()));
+            return Err(EmailError::NoLocalPart(crate::text::quote_input(s)));
         }
         let local_ok = local.len() <= 64
             && local
@@ -49,7 +49,7 @@ impl Email {
             && !local.ends_with('.')
             && !local.contains("..");
         if !local_ok {
-            return Err(EmailError::Characters(s.to_string()));
+            return Err(EmailError::Characters(crate::text::quote_input(s)));
         }
         let labels: Vec<&str> = domain.split('.').collect();
         let domain_ok = labels.len() >= 2
@@ -64,9 +64,9 @@ impl Email {
                 .last()
                 .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
         if !domain_ok {
-            return Err(EmailError::Domain(s.to_string()));
+            return Err(EmailError::Domain(crate::text::quote_input(s)));
         }
-        Ok(Self(s.to_string()))
+        Ok(Self(crate::text::quote_input(s)))
     }
 
     /// The address as the person spelled it.

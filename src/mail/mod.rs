@@ -134,7 +134,8 @@ impl Transport {
     pub fn new(config: &TransportConfig) -> Result<Self> {
         match config {
             TransportConfig::Files { dir } => {
-                std::fs::create_dir_all(dir).map_err(|e| {
+                // The messages carry live tokens: the folder is its owner's only.
+                crate::credentials::private_dir(dir).map_err(|e| {
                     Error::Unavailable(format!(
                         "Dossier des messages {} inaccessible : {e}",
                         dir.display()
@@ -200,7 +201,7 @@ impl Transport {
                 let final_path = dir.join(format!("{file_stem}.eml"));
                 let tmp = dir.join(format!(".{file_stem}.eml.tmp"));
                 let write = async {
-                    tokio::fs::write(&tmp, &bytes).await?;
+                    crate::credentials::write_private(&tmp, &bytes).await?;
                     tokio::fs::rename(&tmp, &final_path).await
                 };
                 write.await.map_err(|e| {

@@ -246,12 +246,14 @@ pub async fn statements(store: &Store, q: &SearchQuery) -> Result<Vec<String>> {
 }
 
 pub async fn search(store: &Store, q: &SearchQuery) -> Result<SearchPage> {
+    crate::text::check_search_text(&q.text)?;
     run(store, q, None).await
 }
 
 /// The total alone (capped at `COUNT_CAP`), for a window that showed the rows of a
 /// `skip_count` search first and fills in the count when it arrives.
 pub async fn count(store: &Store, q: &SearchQuery) -> Result<SearchTotal> {
+    crate::text::check_search_text(&q.text)?;
     let q = SearchQuery {
         offset: 0,
         limit: 1,

@@ -12,6 +12,7 @@ use std::str::FromStr;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 
+pub mod address;
 pub mod compat;
 pub use compat::SchemaState;
 
@@ -57,9 +58,11 @@ pub struct StoreOptions {
 impl Store {
     pub async fn connect(url: &str, options: StoreOptions) -> Result<Self> {
         sqlx::any::install_default_drivers();
+        let url = &address::secure(url)?;
         let mut parsed = url::Url::parse(url).map_err(|e| {
             Error::invalid(format!(
-                "Adresse de base de données « {url} » incorrecte : {e}"
+                "Adresse de base de données « {} » incorrecte : {e}",
+                address::redact(url)
             ))
         })?;
         let backend = match parsed.scheme() {
@@ -71,11 +74,7 @@ impl Store {
             )))
             }
         };
-        let display = {
-            let mut shown = parsed.clone();
-            let _ = shown.set_password(None);
-            shown.to_string()
-        };
+        let display = address::redact(parsed.as_str());
         let max = match backend {
             // One writer at a time is what SQLite allows anyway; a single connection
             // turns lock contention into an orderly queue instead of "database is locked".
@@ -85,10 +84,15 @@ impl Store {
         match backend {
             Backend::Sqlite => {
                 let path = sqlite_path(url);
-                if let Some(dir) = std::path::Path::new(&path).parent() {
-                    if !dir.as_os_str().is_empty() {
-                        std::fs::create_dir_all(dir)?;
+                let file = std::path::Path::new(&path);
+                if let Some(dir) = file.parent() {
+                    if !dir.as_os_str().is_empty() && !dir.exists() {
+                        crate::credentials::private_dir(dir)?;
                     }
+                }
+                // Personal data: the base (and the journals SQLite gives its mode) 0600.
+                if !path.starts_with(':') && !path.is_empty() {
+                    crate::credentials::private_file(file)?;
                 }
                 if !parsed.query_pairs().any(|(k, _)| k == "mode") {
                     parsed.query_pairs_mut().append_pair("mode", "rwc");

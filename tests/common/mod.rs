@@ -55,9 +55,12 @@ pub enum Kind {
 
 pub const BOTH: [Kind; 2] = [Kind::Postgres, Kind::Sqlite];
 
+/// The superuser's, the mail service's and an administrator's stores of one database.
+type Others = (Store, Store, Store);
+
 /// Stores of each test database by name, for fixtures that get only the desk's store.
-fn registry() -> &'static Mutex<HashMap<String, (Store, Store, Store)>> {
-    static R: OnceLock<Mutex<HashMap<String, (Store, Store, Store)>>> = OnceLock::new();
+fn registry() -> &'static Mutex<HashMap<String, Others>> {
+    static R: OnceLock<Mutex<HashMap<String, Others>>> = OnceLock::new();
     R.get_or_init(Default::default)
 }
 
@@ -73,7 +76,7 @@ pub fn portal(store: &Store) -> Store {
     match store.backend() {
         siec_accounts::store::Backend::Sqlite => store.clone(),
         siec_accounts::store::Backend::Postgres => {
-            let r = registry().lock().unwrap();
+            let r = registry().lock().unwrap_or_else(|e| e.into_inner());
             let (su, _, _) = r
                 .get(&db_name_of(store))
                 .expect("a database made by TestDb");
@@ -87,7 +90,7 @@ pub fn admin_of(store: &Store) -> Store {
     match store.backend() {
         siec_accounts::store::Backend::Sqlite => store.clone(),
         siec_accounts::store::Backend::Postgres => {
-            let r = registry().lock().unwrap();
+            let r = registry().lock().unwrap_or_else(|e| e.into_inner());
             let (_, _, admin) = r
                 .get(&db_name_of(store))
                 .expect("a database made by TestDb");
@@ -101,7 +104,7 @@ pub fn mail_service(store: &Store) -> Store {
     match store.backend() {
         siec_accounts::store::Backend::Sqlite => store.clone(),
         siec_accounts::store::Backend::Postgres => {
-            let r = registry().lock().unwrap();
+            let r = registry().lock().unwrap_or_else(|e| e.into_inner());
             let (_, mailer, _) = r
                 .get(&db_name_of(store))
                 .expect("a database made by TestDb");
@@ -197,7 +200,7 @@ impl TestDb {
                 };
                 registry()
                     .lock()
-                    .unwrap()
+                    .unwrap_or_else(|e| e.into_inner())
                     .insert(name.clone(), (su.clone(), mailer.clone(), admin.clone()));
                 Self {
                     store,

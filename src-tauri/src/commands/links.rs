@@ -327,3 +327,13 @@ pub async fn test_mail(state: State<'_, AppState>, to: String) -> UiResult<TestM
     };
     Ok(TestMailSent { message })
 }
+
+/// On PostgreSQL, links waiting with no mail service seen lately (`None` otherwise):
+/// the dashboard and the link pages say so.
+#[tauri::command]
+pub async fn mailer_status(
+    state: State<'_, AppState>,
+) -> UiResult<Option<siec_accounts::outbox::MailerAbsence>> {
+    let store = state.store().await?;
+    Ok(siec_accounts::outbox::mailer_absence(&store).await?)
+}

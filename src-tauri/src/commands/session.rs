@@ -75,7 +75,7 @@ fn configured(url: &str) -> ConfiguredDatabase {
     };
     ConfiguredDatabase {
         kind,
-        url: url.to_string(),
+        url: siec_accounts::store::address::redact(url),
         host: parsed
             .as_ref()
             .and_then(|u| u.host_str())
@@ -173,8 +173,10 @@ pub async fn connect(
                 .await
                 .database_ca_file()
                 .map(str::to_string);
+            // Another machine: encrypted, its certificate checked (`sslmode=verify-full`).
+            let url = siec_accounts::store::address::secure(url.as_str())?;
             let request = SignIn {
-                url: url.to_string(),
+                url,
                 login: Some(login.to_string()),
                 password: password.clone(),
                 ca_file,

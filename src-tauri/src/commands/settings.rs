@@ -26,9 +26,14 @@ pub struct SettingsView {
     pub values: Vec<Setting>,
     pub config_file: String,
     pub data_dir: String,
+    /// On PostgreSQL, the link settings of the central database (read-only here:
+    /// an administrator changes them with `siec-accounts settings link`).
+    pub shared_links: Option<siec_accounts::links::LinkSettings>,
 }
 
 async fn view(state: &AppState) -> SettingsView {
+    // Before the read lock below: it reads the settings itself.
+    let shared_links = shared_links(state).await;
     let s = state.settings.read().await;
     SettingsView {
         values: s
@@ -38,7 +43,19 @@ async fn view(state: &AppState) -> SettingsView {
             .collect(),
         config_file: s.paths.config_file.display().to_string(),
         data_dir: s.paths.data_dir.display().to_string(),
+        shared_links,
     }
+}
+
+async fn shared_links(state: &AppState) -> Option<siec_accounts::links::LinkSettings> {
+    let store = state.store().await.ok()?;
+    if store.backend() != siec_accounts::store::Backend::Postgres {
+        return None;
+    }
+    let settings = state.settings.read().await.clone();
+    siec_accounts::links::link_settings(&store, &settings)
+        .await
+        .ok()
 }
 
 #[tauri::command]

@@ -3,6 +3,7 @@
 import { h, clear, tableBlock, when, statusBadge, roleLabel, linkBadge, purposeLabel } from '../dom.js';
 import { call, showError, showSuccess } from '../api.js';
 import { confirmDialog } from '../confirm.js';
+import { mailerNotice } from '../mailer.js';
 import { auditTable } from './journal.js';
 
 export async function render(root, [email]) {
@@ -55,6 +56,7 @@ export async function render(root, [email]) {
   };
 
   const purpose = a.password_set_at ? 'reset' : 'init';
+  mailerNotice(root);
   root.append(
     h('nav', { class: 'fr-breadcrumb', 'aria-label': 'vous êtes ici :' },
       h('ol', { class: 'fr-breadcrumb__list' },

@@ -6,6 +6,7 @@ import { h, clear, num } from '../dom.js';
 import { call, channel, showError } from '../api.js';
 import { query as searchQuery } from './search.js';
 import { confirmDialog } from '../confirm.js';
+import { mailerNotice } from '../mailer.js';
 
 // « 1 lien », « 2 liens »: the count with the noun in the number it takes.
 const pl = (n, one, many) => `${num(n)} ${n > 1 ? many : one}`;
@@ -26,6 +27,11 @@ export async function render(root, [source, value]) {
     clear(fileReport);
     fileName.textContent = f ? f.name : 'Aucun fichier choisi';
     if (!f) return;
+    // Refused before reading: a huge file would only fill the memory.
+    if (f.size > 20 * 1024 * 1024) {
+      showError({ message: `Le fichier « ${f.name.slice(0, 80)} » fait plus de 20 Mo : ce n’est pas une liste d’adresses.` }, fileReport);
+      return;
+    }
     let r;
     try {
       r = await call('bulk_read_list', { name: f.name, bytes: Array.from(new Uint8Array(await f.arrayBuffer())) });
@@ -112,6 +118,7 @@ export async function render(root, [source, value]) {
       source === 'etablissement' ? h('p', { class: 'fr-mt-2w' }, h('a', { class: 'fr-link fr-icon-arrow-left-line fr-link--icon-left', href: `#/etablissement/${value}` }, `Retour à l’établissement ${value}`)) : null].filter(Boolean));
   };
 
+  mailerNotice(root);
   root.append(...[h('h1', {}, 'Envoi groupé'),
     h('p', { class: 'fr-text--lead' }, `Sélection : ${what}.`),
     source ? null : h('div', { class: 'fr-input-group' }, h('label', { class: 'fr-label', for: 'bulk-list' }, 'Adresses (une par ligne, ou séparées par des virgules)'), list),

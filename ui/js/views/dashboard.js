@@ -2,6 +2,7 @@
 // for callers who read their code aloud.
 import { h, clear, num, when } from '../dom.js';
 import { call, showError } from '../api.js';
+import { mailerNotice } from '../mailer.js';
 
 export async function render(root) {
   root.append(h('h1', {}, 'Tableau de bord'));
@@ -24,6 +25,7 @@ async function fill(body) {
   }
   body.replaceChildren();
   body.removeAttribute('aria-busy');
+  mailerNotice(body);
   const tile = (id, label, value, href, extra) => h('div', { class: 'fr-col-12 fr-col-md-3' },
     h('div', { class: 'fr-card fr-card--no-arrow fr-p-2w', id },
       h('p', { class: 'fr-mb-1v' }, label),

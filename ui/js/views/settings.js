@@ -148,7 +148,15 @@ export async function render(root) {
       }
     } }, 'Oublier mes identifiants'), forgetBox);
 
+  // On the central database the links' portal, lifetime and sender are the
+  // administrator's, shared by every desk and the mail service: shown, not edited.
+  const shared = view.shared_links;
+  const links = shared ? h('div', { class: 'fr-callout fr-mb-4w', id: 'shared-links' },
+    h('h2', { class: 'fr-callout__title fr-h6' }, 'Liens envoyés depuis la base centrale'),
+    h('p', { class: 'fr-callout__text fr-text--sm' },
+      `Portail : ${shared.portal_url} · validité : ${shared.lifetime_minutes} minutes · expéditeur : ${shared.sender}. `
+      + 'Ces réglages sont ceux de la base centrale ; seul un administrateur les modifie (« siec-accounts settings link »).')) : null;
   root.append(h('h1', {}, 'Paramètres'),
     h('p', { class: 'fr-text--sm' }, `Fichier : ${view.config_file} · données : ${view.data_dir}`),
-    form, test, forget);
+    links, form, test, forget);
 }
