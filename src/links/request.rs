@@ -18,11 +18,16 @@ pub(crate) struct AccountRow {
     pub has_password: bool,
 }
 
-/// Never `password_hash`, which agents may not read on PostgreSQL: an account has
-/// a password once it is active or was ever initialised. (On PostgreSQL the
-/// request function decides the purpose from the hash itself.)
-pub(crate) const ACCOUNT_COLUMNS: &str =
-    "a.id, a.email, a.status, CAST(CASE WHEN a.password_set_at IS NULL AND a.status <> 'active' THEN 0 ELSE 1 END AS BIGINT) AS has_password";
+/// On PostgreSQL never `password_hash`, which agents may not read: an account has
+/// a password once it is active or was ever initialised (the request function
+/// decides the purpose from the hash itself). The embedded base is the desk's own
+/// file and reads the hash, as the purpose depends on it.
+pub(crate) fn account_columns(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "a.id, a.email, a.status, CAST(CASE WHEN a.password_set_at IS NULL AND a.status <> 'active' THEN 0 ELSE 1 END AS BIGINT) AS has_password",
+        Backend::Sqlite => "a.id, a.email, a.status, CAST(CASE WHEN a.password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password",
+    }
+}
 
 pub(crate) fn account_from_row(row: &sqlx::any::AnyRow) -> Result<AccountRow> {
     let status: String = row.try_get("status")?;
@@ -35,12 +40,17 @@ pub(crate) fn account_from_row(row: &sqlx::any::AnyRow) -> Result<AccountRow> {
     })
 }
 
-pub(crate) async fn find_account<'e, E>(executor: E, email: &Email) -> Result<Option<AccountRow>>
+pub(crate) async fn find_account<'e, E>(
+    executor: E,
+    backend: Backend,
+    email: &Email,
+) -> Result<Option<AccountRow>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let row = sqlx::query(&format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.email_key = $1"
+        "SELECT {} FROM accounts a WHERE a.email_key = $1",
+        account_columns(backend)
     ))
     .bind(email.key())
     .fetch_optional(executor)
@@ -85,7 +95,7 @@ pub async fn request_link(
     purpose: Option<LinkPurpose>,
 ) -> Result<LinkRequested> {
     let mut tx = store.begin_write().await?;
-    let account = find_account(&mut *tx, email)
+    let account = find_account(&mut *tx, store.backend(), email)
         .await?
         .ok_or_else(|| unknown_address(email.as_str()))?;
     if account.status == AccountStatus::Disabled {
@@ -255,8 +265,9 @@ pub(crate) async fn resolve(store: &Store, selection: &Selection) -> Result<Vec<
                 )));
             }
             let rows = sqlx::query(&format!(
-                "SELECT {ACCOUNT_COLUMNS} FROM accounts a JOIN memberships m ON m.account_id = a.id \
-                 JOIN establishments e ON e.id = m.establishment_id WHERE e.uai = $1 ORDER BY a.email_key"
+                "SELECT {} FROM accounts a JOIN memberships m ON m.account_id = a.id \
+                 JOIN establishments e ON e.id = m.establishment_id WHERE e.uai = $1 ORDER BY a.email_key",
+                account_columns(store.backend())
             ))
             .bind(uai.as_str())
             .fetch_all(store.pool())
@@ -307,7 +318,8 @@ async fn resolve_emails(store: &Store, emails: &[Email]) -> Result<Vec<Target>> 
                 let placeholders: Vec<String> =
                     (1..=chunk.len()).map(|i| format!("${i}")).collect();
                 let sql = format!(
-                    "SELECT {ACCOUNT_COLUMNS}, a.email_key FROM accounts a WHERE a.email_key IN ({})",
+                    "SELECT {}, a.email_key FROM accounts a WHERE a.email_key IN ({})",
+                    account_columns(store.backend()),
                     placeholders.join(", ")
                 );
                 let mut q = sqlx::query(&sql);
