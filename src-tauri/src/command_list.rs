@@ -28,4 +28,5 @@ pub const COMMANDS: &[&str] = &[
     "bulk_send",
     "bulk_cancel",
     "test_mail",
+    "about",
 ];
