@@ -17,12 +17,52 @@ fn main() {
             page.display()
         );
     }
+    stamp_build();
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(
             tauri_build::AppManifest::new().commands(comptes_siec_commands::COMMANDS),
         ),
     )
     .expect("tauri build");
+}
+
+/// The commit the app is built from and its date, for « À propos ». Reruns when
+/// the checked-out commit moves (not on every commit of other branches).
+fn stamp_build() {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let commit = std::env::var("SIEC_BUILD_COMMIT")
+        .ok()
+        .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_else(|| "inconnu".into());
+    let date = git(&["log", "-1", "--format=%cs"]).unwrap_or_else(|| "inconnue".into());
+    println!("cargo:rustc-env=SIEC_BUILD_COMMIT={commit}");
+    println!("cargo:rustc-env=SIEC_BUILD_DATE={date}");
+    println!("cargo:rerun-if-env-changed=SIEC_BUILD_COMMIT");
+    if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
+        println!("cargo:rerun-if-changed={dir}/HEAD");
+    }
+    if let (Some(common), Some(branch)) = (
+        git(&["rev-parse", "--git-common-dir"]),
+        git(&["symbolic-ref", "-q", "HEAD"]),
+    ) {
+        let refs = std::path::Path::new(&common).join(&branch);
+        if refs.exists() {
+            println!("cargo:rerun-if-changed={}", refs.display());
+        }
+        // A path that does not exist would rerun this script on every build.
+        let packed = std::path::Path::new(&common).join("packed-refs");
+        if packed.exists() {
+            println!("cargo:rerun-if-changed={}", packed.display());
+        }
+    }
 }
 
 /// The first of index.html and ui/js/**/*.js modified after `than`.

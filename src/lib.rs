@@ -2,6 +2,7 @@
 //! authentication portal, with no user interface in it. The desktop app
 //! (`src-tauri/`) and the command line (`src/main.rs`) call these functions.
 
+pub mod about;
 pub mod accounts;
 pub mod agents;
 pub mod audit;

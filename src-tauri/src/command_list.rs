@@ -29,4 +29,5 @@ pub const COMMANDS: &[&str] = &[
     "bulk_cancel",
     "test_mail",
     "mailer_status",
+    "about",
 ];

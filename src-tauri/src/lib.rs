@@ -25,12 +25,8 @@ pub fn run() {
         // A broken configuration file must not stop the app: it opens on the
         // defaults and the Connexion screen shows the file's problem (with its line).
         Err(e) => {
-            let defaults = siec_accounts::config::Settings::load_from(
-                siec_accounts::config::Paths::from_os(),
-                &[],
-                &[],
-            )
-            .expect("built-in defaults are valid");
+            let defaults =
+                siec_accounts::config::Settings::defaults(siec_accounts::config::Paths::from_os());
             (AppState::with_settings(defaults), Some(UiError::from(e)))
         }
     };
@@ -99,6 +95,7 @@ pub fn run() {
             commands::links::bulk_cancel,
             commands::links::test_mail,
             commands::links::mailer_status,
+            commands::about::about,
         ])
         .build(tauri::generate_context!())
         .expect("Comptes SIEC n'a pas pu démarrer")

@@ -118,6 +118,26 @@ impl Settings {
         Self::load_from(paths, &env, flags)
     }
 
+    /// The built-in defaults alone: what the window opens on when a configuration
+    /// file (the user's or the machine's) is broken, to show what is wrong with it.
+    pub fn defaults(paths: Paths) -> Self {
+        let values = KEYS
+            .iter()
+            .map(|(key, _)| {
+                (
+                    *key,
+                    Setting {
+                        key,
+                        value: paths.default_for(key),
+                        source: Source::Default,
+                        locked: false,
+                    },
+                )
+            })
+            .collect();
+        Self { values, paths }
+    }
+
     pub fn load_from(
         paths: Paths,
         env: &[(String, String)],

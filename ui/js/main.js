@@ -7,6 +7,7 @@ import { clearAlerts } from './api.js';
 import { refreshSession } from './session.js';
 import * as dashboard from './views/dashboard.js';
 import * as help from './views/help.js';
+import * as about from './views/about.js';
 import * as search from './views/search.js';
 import * as establishment from './views/establishment.js';
 import * as account from './views/account.js';
@@ -25,6 +26,7 @@ const routes = {
   parametres: settings,
   connexion,
   aide: help,
+  'a-propos': about,
 };
 
 let cleanup = null;
@@ -68,7 +70,7 @@ document.addEventListener('keydown', (e) => {
 export async function start() {
   const s = await refreshSession();
   // Nothing open (central database configured, or the local file failed): ask first.
-  if (!s.connected && !location.hash.startsWith('#/aide')) location.hash = '#/connexion';
+  if (!s.connected && !location.hash.startsWith('#/aide') && !location.hash.startsWith('#/a-propos')) location.hash = '#/connexion';
   await route();
   document.body.dataset.ready = 'true';
 }

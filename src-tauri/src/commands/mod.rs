@@ -1,5 +1,6 @@
 //! The commands the window calls, one file per screen.
 
+pub mod about;
 pub mod accounts;
 pub mod dashboard;
 pub mod links;
