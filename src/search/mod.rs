@@ -8,6 +8,7 @@
 mod filters;
 mod members;
 mod sql;
+mod suggest;
 mod terms;
 mod walk;
 
@@ -19,6 +20,8 @@ use members::*;
 use sql::Sql;
 use terms::*;
 use walk::*;
+
+pub use suggest::{choose_establishment, suggest_establishments, EstablishmentChoice};
 
 /// Past this many matches the total is shown as « plus de 1 000 »: counting further
 /// costs time on every keystroke and tells the agent nothing more.
