@@ -425,8 +425,9 @@ async fn the_accounts_service_runs_under_an_agent_login() {
         || e.agent == admin.as_str()
         || e.action == "agent.add"));
 
-    // Correcting an address, and detaching it (revoking live links if any): the
-    // agent's own login may do both.
+    // Correcting an address, and detaching it from its last establishment with its
+    // live link revoked through the database's checked function: the agent's own
+    // login may do both.
     let corrected = Email::parse("jeanne.dupond@ac-paris.fr").unwrap();
     let version = accounts::account(&agent_store, &email)
         .await
@@ -447,6 +448,16 @@ async fn the_accounts_service_runs_under_an_agent_login() {
     accounts::set_enabled(&agent_store, &corrected, true, None)
         .await
         .unwrap();
+    siec_accounts::links::request_link(&agent_store, &corrected, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts::detach(&agent_store, &corrected, &Uai::parse("0750655E").unwrap())
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Conflict
+    );
     accounts::detach_with(
         &agent_store,
         &corrected,

@@ -102,7 +102,10 @@ async fn an_agents_desk_sends_a_link_that_only_the_mail_service_mints() {
         printed.push_str(&text(&out));
         assert!(out.status.success(), "{all:?}: {}", text(&out));
     }
-    assert!(printed.contains("en file") || printed.contains("en attente"), "{printed}");
+    assert!(
+        printed.contains("en file") || printed.contains("en attente"),
+        "{printed}"
+    );
     assert!(server.messages().is_empty(), "the desk sent nothing itself");
 
     // The mail service refuses a password file others may read.
@@ -146,16 +149,18 @@ async fn an_agents_desk_sends_a_link_that_only_the_mail_service_mints() {
     while server.messages().is_empty() && started.elapsed() < Duration::from_secs(30) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("Service d'envoi arrêté"), "{}", text(&out));
+    assert!(
+        text(&out).contains("Service d'envoi arrêté"),
+        "{}",
+        text(&out)
+    );
     let mails = server.messages();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].to, "Camille.Durand@ac-paris.fr");
@@ -250,6 +255,9 @@ async fn waiting_links_without_a_mail_service_are_said() {
     assert!(outbox::mailer_absence(&db.store).await.unwrap().is_none());
     // Never on the embedded base, where the desk delivers itself.
     let local = TestDb::new(Kind::Sqlite).await;
-    assert!(outbox::mailer_absence(&local.store).await.unwrap().is_none());
+    assert!(outbox::mailer_absence(&local.store)
+        .await
+        .unwrap()
+        .is_none());
     db.store.close().await;
 }

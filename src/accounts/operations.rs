@@ -3,7 +3,7 @@ use sqlx::AnyConnection;
 
 use super::queries::{
     detail, find_account, get_account, get_establishment, live_link_count,
-    refresh_establishment_tags, refresh_search_text, revoke_live_links,
+    refresh_establishment_tags, refresh_search_text, revoke_account_links, revoke_live_links,
 };
 use super::{Account, AccountDetail, AccountEdit, NewAccount, PrincipalChange};
 use crate::audit;
@@ -201,7 +201,7 @@ pub async fn detach_with(
                 "L'établissement {uai} est le dernier de l'adresse {email} et un lien d'initialisation est en cours : attendez qu'il soit utilisé ou expiré, ou confirmez son annulation, avant de la détacher."
             )));
         }
-        revoked = revoke_live_links(&mut tx, id, now).await?;
+        revoked = revoke_account_links(&mut tx, store.backend(), id, now).await?;
     }
     sqlx::query("DELETE FROM memberships WHERE account_id = $1 AND establishment_id = $2")
         .bind(id)
@@ -410,14 +410,16 @@ pub async fn edit_account(
     let mut revoked = 0;
     if new_email.is_some() {
         refresh_search_text(&mut tx, id).await?;
-        revoked = revoke_live_links(&mut tx, id, now).await?;
+        revoked = revoke_account_links(&mut tx, store.backend(), id, now).await?;
     }
     let (_, after) = get_account(&mut tx, &shown).await?;
+    // Named by the address it has now, as PostgreSQL's own audit trigger does.
+    let after_key = shown.key();
     audit::record(
         &mut tx,
         store,
         "account.edit",
-        &email.key(),
+        &after_key,
         Some(json!({ "email": before.email, "display_name": before.display_name })),
         Some(json!({ "email": after.email, "display_name": after.display_name, "revoked_links": revoked })),
     )

@@ -134,11 +134,11 @@ pub async fn list(store: &Store, filter: &AuditFilter) -> Result<Vec<AuditEntry>
     if uai.is_some() {
         sql.push_str(&format!(
             " AND (target = {} OR target IN (SELECT m.email_key FROM memberships m JOIN establishments e ON e.id = m.establishment_id WHERE e.uai = {}) \
-             OR before LIKE {} OR after LIKE {})",
+             OR before LIKE {p} OR after LIKE {p} OR before LIKE {q} OR after LIKE {q})",
             next(),
             next(),
-            next(),
-            next()
+            p = next(),
+            q = next()
         ));
     } else if target.is_some() {
         sql.push_str(&format!(" AND target = {}", next()));
@@ -179,12 +179,13 @@ pub async fn list(store: &Store, filter: &AuditFilter) -> Result<Vec<AuditEntry>
         ),
     >(&sql);
     if let Some(u) = &uai {
-        let named = format!("%\"uai\":\"{}\"%", u.as_str());
+        // As the desk writes JSON, and as PostgreSQL's jsonb prints it (a space
+        // after the colon) in the rows its triggers write.
         q = q
             .bind(u.as_str().to_string())
             .bind(u.as_str().to_string())
-            .bind(named.clone())
-            .bind(named);
+            .bind(format!("%\"uai\":\"{}\"%", u.as_str()))
+            .bind(format!("%\"uai\": \"{}\"%", u.as_str()));
     } else if let Some(t) = target {
         q = q.bind(t);
     }
