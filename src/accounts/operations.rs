@@ -421,7 +421,11 @@ pub async fn edit_account(
         "account.edit",
         &after_key,
         Some(json!({ "email": before.email, "display_name": before.display_name })),
-        Some(json!({ "email": after.email, "display_name": after.display_name, "revoked_links": revoked })),
+        Some(if revoked > 0 {
+            json!({ "email": after.email, "display_name": after.display_name, "revoked_links": revoked })
+        } else {
+            json!({ "email": after.email, "display_name": after.display_name })
+        }),
     )
     .await?;
     let out = detail(&mut tx, id, after, now).await?;

@@ -20,6 +20,7 @@ const FIELDS = {
   purpose: ['objet', purposeLabel],
   batch: ['envoi groupé'],
   requeued: ['remis en file'],
+  revoked_links: ['liens annulés'],
 };
 
 // The row's edit counter and the request's internal id mean nothing to a reader.
