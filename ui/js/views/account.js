@@ -30,11 +30,13 @@ export async function render(root, [email]) {
 
   const sendLink = async (purpose) => {
     // A link that left a moment ago is still valid: a new one would cancel it.
-    const last = view.last_link;
+    // The history (newest first) is the fresher of the two: the worker may have
+    // sent the link between the account's reading and the history's.
+    const last = (history && history[0]) || view.last_link;
     if (last && last.state === 'sent' && last.expires_at && Number(last.expires_at) > Date.now()) {
       const ok = await confirmDialog({
         title: 'Un lien est déjà en cours',
-        text: `Un lien valable jusqu’à ${hour(last.expires_at)} a déjà été envoyé le ${when(last.created_at)} : en envoyer un nouveau annule le premier.`,
+        text: `Un lien valable jusqu’à ${hour(last.expires_at)} a déjà été envoyé le ${when(last.sent_at || last.requested_at || last.created_at)} : en envoyer un nouveau annule le premier.`,
         ok: 'Envoyer un nouveau lien',
       });
       if (!ok) return;
@@ -67,7 +69,8 @@ export async function render(root, [email]) {
 
   // Detaching the last establishment kills a live link: said before, done on confirmation.
   const detach = async (m) => {
-    const live = view.last_link && LIVE.has(view.last_link.state);
+    const newest = (history && history[0]) || view.last_link;
+    const live = !!newest && LIVE.has(newest.state);
     const last = view.memberships.length === 1;
     const ok = await confirmDialog({
       title: 'Détacher l’adresse',
