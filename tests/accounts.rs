@@ -384,12 +384,28 @@ async fn stale_versions_are_refused_not_overwritten() {
             .await
             .unwrap()
             .account;
-        accounts::edit_account(s, &email("v@ac-paris.fr"), acc.version, "Valérie")
-            .await
-            .unwrap();
-        let e = accounts::edit_account(s, &email("v@ac-paris.fr"), acc.version, "Véronique")
-            .await
-            .unwrap_err();
+        accounts::edit_account(
+            s,
+            &email("v@ac-paris.fr"),
+            acc.version,
+            accounts::AccountEdit {
+                display_name: Some("Valérie".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let e = accounts::edit_account(
+            s,
+            &email("v@ac-paris.fr"),
+            acc.version,
+            accounts::AccountEdit {
+                display_name: Some("Véronique".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Conflict);
         let e = accounts::set_enabled(s, &email("v@ac-paris.fr"), false, Some(acc.version))
             .await

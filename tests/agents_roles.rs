@@ -426,6 +426,48 @@ async fn the_accounts_service_runs_under_an_agent_login() {
         || e.agent == admin.as_str()
         || e.action == "agent.add"));
 
+    // Correcting an address, and detaching it from its last establishment with its
+    // live link revoked through the database's checked function: the agent's own
+    // login may do both.
+    let corrected = Email::parse("jeanne.dupond@ac-paris.fr").unwrap();
+    let version = accounts::account(&agent_store, &email)
+        .await
+        .unwrap()
+        .account
+        .version;
+    accounts::edit_account(
+        &agent_store,
+        &email,
+        version,
+        accounts::AccountEdit {
+            email: Some(corrected.clone()),
+            display_name: None,
+        },
+    )
+    .await
+    .unwrap();
+    accounts::set_enabled(&agent_store, &corrected, true, None)
+        .await
+        .unwrap();
+    siec_accounts::links::request_link(&agent_store, &corrected, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts::detach(&agent_store, &corrected, &Uai::parse("0750655E").unwrap())
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Conflict
+    );
+    accounts::detach_with(
+        &agent_store,
+        &corrected,
+        &Uai::parse("0750655E").unwrap(),
+        true,
+    )
+    .await
+    .unwrap();
+
     agent_store.close().await;
     admin_store.close().await;
     db.su.close().await;

@@ -10,8 +10,10 @@ use std::collections::HashMap;
 
 use common::{TestDb, BOTH};
 use siec_accounts::devdata::{generate, GenerateOptions};
-use siec_accounts::domain::{fold_for_search, AccountStatus, Role};
-use siec_accounts::search::{count, search, SearchQuery, SearchRow, COUNT_CAP};
+use siec_accounts::domain::{fold_for_search, AccountStatus, Email, Role, Uai};
+use siec_accounts::search::{
+    count, search, SearchKind, SearchQuery, SearchRow, SortKey, COUNT_CAP,
+};
 use siec_accounts::store::Store;
 
 struct Membership {
@@ -24,14 +26,16 @@ struct Membership {
 
 struct Account {
     email_key: String,
+    email_folded: String,
     status: String,
+    created_at: i64,
     initialised: bool,
     memberships: Vec<Membership>,
 }
 
 async fn load(s: &Store) -> Vec<Account> {
-    let rows: Vec<(i64, String, String, Option<i64>)> =
-        sqlx::query_as("SELECT id, email_key, status, password_set_at FROM accounts")
+    let rows: Vec<(i64, String, String, Option<i64>, i64)> =
+        sqlx::query_as("SELECT id, email_key, status, password_set_at, created_at FROM accounts")
             .fetch_all(s.pool())
             .await
             .unwrap();
@@ -54,9 +58,11 @@ async fn load(s: &Store) -> Vec<Account> {
         });
     }
     rows.into_iter()
-        .map(|(id, email_key, status, set_at)| Account {
+        .map(|(id, email_key, status, set_at, created_at)| Account {
+            email_folded: fold_for_search(&email_key),
             email_key,
             status,
+            created_at,
             initialised: set_at.is_some(),
             memberships: by_account.remove(&id).unwrap_or_default(),
         })
@@ -86,7 +92,7 @@ fn expected(all: &[Account], q: &SearchQuery) -> (Vec<String>, u64) {
                     || a.memberships.iter().any(|m| m.uai.starts_with(&upper))
             } else {
                 a.email_key.contains(&lower)
-                    || fold_for_search(&a.email_key).contains(&folded)
+                    || a.email_folded.contains(&folded)
                     || a.memberships
                         .iter()
                         .any(|m| m.establishment.contains(&folded))
@@ -105,9 +111,23 @@ fn expected(all: &[Account], q: &SearchQuery) -> (Vec<String>, u64) {
                 })
         })
         .collect();
-    hits.sort_by(|a, b| a.email_key.cmp(&b.email_key));
+    hits.sort_by(|a, b| {
+        let key = match q.sort {
+            SortKey::Status => a.status.cmp(&b.status),
+            SortKey::Created => a.created_at.cmp(&b.created_at),
+            _ => std::cmp::Ordering::Equal,
+        };
+        key.then_with(|| a.email_key.cmp(&b.email_key))
+    });
     if q.descending {
         hits.reverse();
+    }
+    // The account the text names whole comes first, whatever the sort.
+    if let Ok(exact) = Email::parse(text) {
+        if let Some(i) = hits.iter().position(|a| a.email_key == exact.key()) {
+            let named = hits.remove(i);
+            hits.insert(0, named);
+        }
     }
     let total = hits.len() as u64;
     let page = hits
@@ -217,7 +237,28 @@ async fn every_route_returns_what_the_base_holds() {
         )
         .await
         .unwrap();
+        // A whole address that is also part of a longer one, sorted after it.
+        let (lyon,): (String,) = sqlx::query_as(
+            "SELECT uai FROM establishments WHERE academy = 'Lyon' ORDER BY uai LIMIT 1",
+        )
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        for email in ["x.martin@ac-lyon.fr", "ax.martin@ac-lyon.fr"] {
+            siec_accounts::accounts::add_account(
+                s,
+                siec_accounts::accounts::NewAccount {
+                    email: Email::parse(email).unwrap(),
+                    uai: Uai::parse(&lyon).unwrap(),
+                    principal: false,
+                    display_name: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+        }
         check_all(s, &format!("{kind:?}"), &["Lyon".to_string()]).await;
+        check_establishments(s, &format!("{kind:?}"), "Lyon").await;
     }
 }
 
@@ -225,32 +266,117 @@ async fn every_route_returns_what_the_base_holds() {
 /// for a walk to fill and large enough for it not to.
 fn combinations(academies: &[String]) -> Vec<SearchQuery> {
     let mut out = Vec::new();
+    for text in ["", "lycee", "college", "saint", "marie curie"] {
+        filter_combinations(&mut out, text, academies, &[(SortKey::Email, false, 5)]);
+        filter_combinations(&mut out, text, academies, &[(SortKey::Email, false, 200)]);
+    }
+    out
+}
+
+/// Each filter combination for `text`, in each `(sort, descending, limit)`.
+fn filter_combinations(
+    out: &mut Vec<SearchQuery>,
+    text: &str,
+    academies: &[String],
+    sorts: &[(SortKey, bool, u64)],
+) {
     let mut academies: Vec<Option<String>> = academies.iter().cloned().map(Some).collect();
     academies.push(None);
-    for text in ["", "lycee", "college", "saint", "marie curie"] {
-        for academy in &academies {
-            for role in [None, Some(Role::Principal), Some(Role::Member)] {
-                for without_principal in [false, true] {
-                    for status in [
-                        None,
-                        Some(AccountStatus::Active),
-                        Some(AccountStatus::Pending),
-                    ] {
-                        for never_initialised in [false, true] {
-                            for limit in [5, 200] {
-                                out.push(SearchQuery {
-                                    text: text.into(),
-                                    academy: academy.clone(),
-                                    role,
-                                    without_principal,
-                                    status,
-                                    never_initialised,
-                                    limit,
-                                    ..Default::default()
-                                });
-                            }
+    for academy in &academies {
+        for role in [None, Some(Role::Principal), Some(Role::Member)] {
+            for without_principal in [false, true] {
+                for status in [
+                    None,
+                    Some(AccountStatus::Active),
+                    Some(AccountStatus::Pending),
+                ] {
+                    for never_initialised in [false, true] {
+                        for &(sort, descending, limit) in sorts {
+                            out.push(SearchQuery {
+                                text: text.into(),
+                                academy: academy.clone(),
+                                role,
+                                without_principal,
+                                status,
+                                never_initialised,
+                                sort,
+                                descending,
+                                limit,
+                                ..Default::default()
+                            });
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Texts of every shape the window meets, taken from the base itself: a whole
+/// address inside the first academy and one outside it (the filter must keep it
+/// out), the same in capitals, a piece of an address with a dot and digits, a
+/// domain, a whole UAI (in capitals and not), its first four characters, one or
+/// two letters, and a whole address that is also part of a longer one.
+fn text_shapes(all: &[Account], academy: &str) -> Vec<String> {
+    let inside = all
+        .iter()
+        .filter(|a| !a.email_key.starts_with("ce."))
+        .find(|a| a.memberships.iter().any(|m| m.academy == academy))
+        .expect("an account in the academy");
+    let outside = all
+        .iter()
+        .filter(|a| !a.email_key.starts_with("ce."))
+        .find(|a| !a.memberships.is_empty() && a.memberships.iter().all(|m| m.academy != academy))
+        .expect("an account outside the academy");
+    let uai = &inside.memberships[0].uai;
+    let local = inside.email_key.split('@').next().unwrap().to_string();
+    let domain = inside.email_key.split('@').nth(1).unwrap().to_string();
+    vec![
+        inside.email_key.clone(),
+        outside.email_key.clone(),
+        inside.email_key.to_uppercase(),
+        local,
+        domain,
+        uai.clone(),
+        uai.to_lowercase(),
+        uai[..4].to_string(),
+        "m".into(),
+        "ce".into(),
+        "x.martin@ac-lyon.fr".into(),
+    ]
+}
+
+/// Text shapes × every filter × every sort of accounts, both directions.
+fn shaped_combinations(all: &[Account], academies: &[String]) -> Vec<SearchQuery> {
+    let mut out = Vec::new();
+    let first = academies.first().expect("an academy");
+    for text in text_shapes(all, first) {
+        filter_combinations(
+            &mut out,
+            &text,
+            &academies[..1],
+            &[(SortKey::Email, false, 5), (SortKey::Email, true, 200)],
+        );
+        // Other sorts take one route whatever the filters: each filter once.
+        for sort in [SortKey::Status, SortKey::Created] {
+            for descending in [false, true] {
+                for (academy, role, status) in [
+                    (None, None, None),
+                    (Some(first.clone()), None, None),
+                    (Some(first.clone()), Some(Role::Member), None),
+                    (Some(first.clone()), None, Some(AccountStatus::Pending)),
+                    (None, Some(Role::Principal), Some(AccountStatus::Active)),
+                ] {
+                    out.push(SearchQuery {
+                        text: text.clone(),
+                        academy,
+                        role,
+                        status,
+                        sort,
+                        descending,
+                        limit: 20,
+                        ..Default::default()
+                    });
                 }
             }
         }
@@ -258,10 +384,143 @@ fn combinations(academies: &[String]) -> Vec<SearchQuery> {
     out
 }
 
+struct Establishment {
+    uai: String,
+    search_text: String,
+    academy: String,
+    has_principal: bool,
+}
+
+async fn load_establishments(s: &Store) -> Vec<Establishment> {
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT e.uai, e.search_text, e.academy, \
+         (SELECT COUNT(*) FROM memberships p WHERE p.establishment_id = e.id AND p.role = 'principal') \
+         FROM establishments e",
+    )
+    .fetch_all(s.pool())
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(uai, search_text, academy, principals)| Establishment {
+            uai,
+            search_text,
+            academy,
+            has_principal: principals > 0,
+        })
+        .collect()
+}
+
+/// Establishments matching a query, read plainly: by their code, name and city
+/// (never by their members' addresses), sorted by code or name; the one whose
+/// whole code is typed first. For sorts by city or academy, whose order is the
+/// database's collation, only the set and the first row are compared.
+fn expected_establishments(all: &[Establishment], q: &SearchQuery) -> (Vec<String>, bool) {
+    let text = q.text.trim();
+    let folded = fold_for_search(text);
+    let upper = text.to_ascii_uppercase();
+    let uai_like = upper.len() <= 8
+        && upper.starts_with(|c: char| c.is_ascii_digit())
+        && upper.chars().all(|c| c.is_ascii_alphanumeric());
+    let mut hits: Vec<&Establishment> = all
+        .iter()
+        .filter(|e| {
+            text.is_empty()
+                || (text.chars().count() >= 3 && e.search_text.contains(&folded))
+                || (uai_like && e.uai.starts_with(&upper))
+        })
+        .filter(|e| q.academy.as_deref().map_or(true, |a| e.academy == a))
+        .filter(|e| !q.without_principal || !e.has_principal)
+        .collect();
+    let ordered = matches!(q.sort, SortKey::Uai | SortKey::Name);
+    hits.sort_by(|a, b| match q.sort {
+        SortKey::Name => a.search_text.cmp(&b.search_text).then(a.uai.cmp(&b.uai)),
+        _ => a.uai.cmp(&b.uai),
+    });
+    if q.descending {
+        hits.reverse();
+    }
+    if let Ok(exact) = Uai::parse(text) {
+        if let Some(i) = hits.iter().position(|e| e.uai == exact.as_str()) {
+            let named = hits.remove(i);
+            hits.insert(0, named);
+        }
+    }
+    (hits.iter().map(|e| e.uai.clone()).collect(), ordered)
+}
+
+/// Establishment searches of every text shape × filter × sort.
+async fn check_establishments(s: &Store, label: &str, academy: &str) {
+    let all = load_establishments(s).await;
+    let accounts = load(s).await;
+    let named = all.iter().find(|e| e.academy == academy).expect("one");
+    let principal = accounts
+        .iter()
+        .find(|a| a.email_key.starts_with("ce."))
+        .expect("a principal");
+    let word = named
+        .search_text
+        .rsplit(' ')
+        .next()
+        .unwrap_or("lycee")
+        .to_string();
+    for text in [
+        String::new(),
+        "lycee".into(),
+        word,
+        named.uai.clone(),
+        named.uai.to_lowercase(),
+        named.uai[..4].to_string(),
+        "m".into(),
+        principal.email_key.clone(),
+    ] {
+        for academy in [Some(academy.to_string()), None] {
+            for without_principal in [false, true] {
+                for sort in [SortKey::Uai, SortKey::Name, SortKey::City, SortKey::Academy] {
+                    for descending in [false, true] {
+                        let q = SearchQuery {
+                            kind: SearchKind::Establishments,
+                            text: text.clone(),
+                            academy: academy.clone(),
+                            without_principal,
+                            sort,
+                            descending,
+                            limit: 500,
+                            ..Default::default()
+                        };
+                        let page = search(s, &q).await.unwrap();
+                        let got: Vec<String> = page
+                            .rows
+                            .iter()
+                            .map(|r| match r {
+                                SearchRow::Establishment { uai, .. } => uai.clone(),
+                                SearchRow::Account { email, .. } => email.clone(),
+                            })
+                            .collect();
+                        let (want, ordered) = expected_establishments(&all, &q);
+                        if ordered {
+                            assert_eq!(got, want, "{label}: establishments for {q:?}");
+                        } else {
+                            let (mut g, mut w) = (got.clone(), want.clone());
+                            g.sort();
+                            w.sort();
+                            assert_eq!(g, w, "{label}: establishments for {q:?}");
+                            if Uai::parse(&text).is_ok() {
+                                assert_eq!(got.first(), want.first(), "{label}: first for {q:?}");
+                            }
+                        }
+                        assert_eq!(page.total, want.len() as u64, "{label}: total for {q:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
 async fn check_all(s: &Store, label: &str, academies: &[String]) {
     let all = load(s).await;
     let mut list = queries();
     list.extend(combinations(academies));
+    list.extend(shaped_combinations(&all, academies));
     for q in list {
         let page = search(s, &q).await.unwrap();
         let got: Vec<String> = page

@@ -15,6 +15,7 @@ pub const COMMANDS: &[&str] = &[
     "add_account",
     "attach",
     "detach",
+    "edit_account",
     "set_enabled",
     "make_principal",
     "audit_list",

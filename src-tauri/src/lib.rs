@@ -81,6 +81,7 @@ pub fn run() {
             commands::accounts::add_account,
             commands::accounts::attach,
             commands::accounts::detach,
+            commands::accounts::edit_account,
             commands::accounts::set_enabled,
             commands::accounts::make_principal,
             commands::accounts::audit_list,

@@ -1,5 +1,6 @@
 //! Issue 6, test 2: transferring the principal role asks for a confirmation naming
-//! the old and the new principal; the establishment page then shows the new one.
+//! the old and the new principal; the establishment page then shows the new one,
+//! and offers to send a new principal without password its initialisation link.
 
 mod support;
 
@@ -68,6 +69,25 @@ async fn principal_transfer_with_confirmation() {
         .text_of("tr[data-email='proviseur@ac-paris.fr'] td:nth-child(3)")
         .await;
     assert_eq!(old_row_role, "membre");
+    // The new principal has never set a password and has no link on its way: the
+    // window offers to send it its initialisation link. Échap declines.
+    let offer = s
+        .wait_text("#modal-confirm-text", |t| {
+            t.contains("lien d’initialisation")
+        })
+        .await;
+    assert!(
+        offer.starts_with("Claire.Martin@ac-paris.fr n’a pas encore de mot de passe"),
+        "{offer}"
+    );
+    s.shot("offre-lien-initialisation").await;
+    s.keys("\u{E00C}").await;
+    s.wait_js("return !document.querySelector('#modal-confirm').open")
+        .await;
+    assert_eq!(
+        support::count(&store, "SELECT COUNT(*) FROM link_requests").await,
+        0
+    );
     s.shot("apres").await;
 
     let detail = accounts::establishment(&store, &uai).await.unwrap();

@@ -16,6 +16,8 @@ use siec_accounts::domain::{AccountStatus, Email};
 use siec_accounts::links;
 use support::{AppEnv, Driver, Session, SmtpServer};
 
+const ENTER: &str = "\u{E007}";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "fenêtre réelle sous Xvfb : lancer scripts/e2e"]
 async fn unknown_address_is_added_from_an_empty_search() {
@@ -43,8 +45,13 @@ async fn unknown_address_is_added_from_an_empty_search() {
 
     let driver = Driver::start(&env);
     let mut s = Session::start(&driver, "situation2").await;
-    s.go("#/recherche").await;
-    s.type_in("#search-text", "Basics5@Mail.fr").await;
+    // Keyboard only, as an agent on the phone works: « / » to the search, Entrée on
+    // an address the base does not hold opens « Ajouter », Tab between fields,
+    // arrows and Entrée in the establishment suggestions, Entrée to add.
+    s.keys("/").await;
+    s.wait_js("return document.activeElement && document.activeElement.id === 'search-text'")
+        .await;
+    s.keys("Basics5@Mail.fr").await;
     s.wait_text("#results-count", |t| t == "Aucun résultat.")
         .await;
     let offer = s.text_of("#results-empty").await;
@@ -53,22 +60,32 @@ async fn unknown_address_is_added_from_an_empty_search() {
         "{offer}"
     );
     s.shot("aucun-resultat").await;
-    s.click("#add-this-address").await;
+    s.keys(ENTER).await;
+    s.wait_js("return document.activeElement && document.activeElement.id === 'add-uai'")
+        .await;
     let prefilled = s
         .exec("return document.querySelector('#add-email').value", vec![])
         .await;
     assert_eq!(prefilled, "Basics5@Mail.fr");
     // The establishment chosen by name, as the caller says it.
-    s.type_in("#add-uai", "albert camus").await;
+    s.keys("albert camus").await;
     let suggestion = s
-        .wait_js("const o = document.querySelector('#add-uai-list option'); return o && o.value")
+        .wait_js("const o = document.querySelector('#add-uai-list [role=option]'); return o && o.textContent")
         .await;
-    assert_eq!(suggestion, "0301674G — Lycée Albert-Camus");
-    s.clear("#add-uai").await;
-    s.type_in("#add-uai", suggestion.as_str().unwrap()).await;
-    s.type_in("#add-name", "Basile Ics").await;
+    assert_eq!(suggestion, "0301674G — Lycée Albert-Camus, Nîmes");
+    s.shot("suggestions").await;
+    s.keys(ENTER).await;
+    let chosen = s
+        .wait_js("const v = document.querySelector('#add-uai').value; return v.startsWith('0301674G') && v")
+        .await;
+    assert_eq!(chosen, "0301674G — Lycée Albert-Camus");
+    // Shift+Tab back to the name (the field order is address, name, establishment).
+    s.shift_tab().await;
+    s.wait_js("return document.activeElement && document.activeElement.id === 'add-name'")
+        .await;
+    s.keys("Basile Ics").await;
     s.shot("dialogue").await;
-    s.click("#add-submit").await;
+    s.keys(ENTER).await;
 
     s.wait_text("#account-title", |t| t == "Basics5@Mail.fr")
         .await;
@@ -92,9 +109,19 @@ async fn unknown_address_is_added_from_an_empty_search() {
     assert_eq!(audit, 1);
 
     // « Envoyer le lien d'initialisation »: queued, then sent by the worker.
+    // Focus is on the next step, with the notice that says so.
+    let notice = s.text_of("#alerts").await;
+    assert!(
+        notice.contains("L’adresse Basics5@Mail.fr est ajoutée"),
+        "{notice}"
+    );
+    let focused = s
+        .wait_js("return document.activeElement && document.activeElement.id")
+        .await;
+    assert_eq!(focused, "send-link");
     let button = s.text_of("#send-link").await;
     assert_eq!(button, "Envoyer le lien d’initialisation");
-    s.click("#send-link").await;
+    s.keys(ENTER).await;
     s.wait_text("#alerts", |t| {
         t.contains("Le lien d’initialisation a été demandé pour Basics5@Mail.fr.")
     })

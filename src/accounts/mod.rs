@@ -10,8 +10,8 @@ pub(crate) use queries::refresh_establishment_tags;
 
 pub use establishments::{add_establishment, edit_establishment, establishment};
 pub use operations::{
-    account, add_account, attach, detach, edit_account, make_principal, principal_adds_address,
-    set_enabled,
+    account, add_account, attach, detach, detach_with, edit_account, make_principal,
+    principal_adds_address, set_enabled,
 };
 
 use crate::domain::{AccountStatus, LinkPurpose, Role, Uai};
@@ -24,6 +24,14 @@ pub struct EstablishmentInput {
     pub city: String,
     #[serde(default)]
     pub academy: String,
+}
+
+/// An account's fields to correct; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct AccountEdit {
+    pub email: Option<crate::domain::Email>,
+    pub display_name: Option<String>,
 }
 
 /// Fields to change; `None` leaves a field as it is.

@@ -3,9 +3,9 @@ use sqlx::AnyConnection;
 
 use super::queries::{
     detail, find_account, get_account, get_establishment, live_link_count,
-    refresh_establishment_tags, refresh_search_text, revoke_live_links,
+    refresh_establishment_tags, refresh_search_text, revoke_account_links, revoke_live_links,
 };
-use super::{Account, AccountDetail, NewAccount, PrincipalChange};
+use super::{Account, AccountDetail, AccountEdit, NewAccount, PrincipalChange};
 use crate::audit;
 use crate::domain::{AccountStatus, Email, Role, Uai};
 use crate::error::{Error, Result};
@@ -170,6 +170,18 @@ pub async fn attach(store: &Store, email: &Email, uai: &Uai) -> Result<AccountDe
 /// this is cannot be detached while one of its links can still set a password:
 /// the person would end up with a working password and no establishment.
 pub async fn detach(store: &Store, email: &Email, uai: &Uai) -> Result<AccountDetail> {
+    detach_with(store, email, uai, false).await
+}
+
+/// [`detach`]; with `revoke_links`, the agent confirmed that the live links of an
+/// address losing its last establishment are revoked, in the same transaction,
+/// instead of being refused.
+pub async fn detach_with(
+    store: &Store,
+    email: &Email,
+    uai: &Uai,
+    revoke_links: bool,
+) -> Result<AccountDetail> {
     let mut tx = store.begin_write().await?;
     let (id, _) = get_account(&mut tx, email).await?;
     let (est_id, _) = get_establishment(&mut tx, uai).await?;
@@ -183,10 +195,14 @@ pub async fn detach(store: &Store, email: &Email, uai: &Uai) -> Result<AccountDe
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
+    let mut revoked = 0;
     if count == 1 && live_link_count(&mut tx, id, now).await? > 0 {
-        return Err(Error::conflict(format!(
-            "L'établissement {uai} est le dernier de l'adresse {email} et un lien d'initialisation est en cours : attendez qu'il soit utilisé ou expiré, ou désactivez le compte, avant de la détacher."
-        )));
+        if !revoke_links {
+            return Err(Error::conflict(format!(
+                "L'établissement {uai} est le dernier de l'adresse {email} et un lien d'initialisation est en cours : attendez qu'il soit utilisé ou expiré, ou confirmez son annulation, avant de la détacher."
+            )));
+        }
+        revoked = revoke_account_links(&mut tx, store.backend(), id, now).await?;
     }
     sqlx::query("DELETE FROM memberships WHERE account_id = $1 AND establishment_id = $2")
         .bind(id)
@@ -206,7 +222,7 @@ pub async fn detach(store: &Store, email: &Email, uai: &Uai) -> Result<AccountDe
         "account.detach",
         &email.key(),
         Some(json!({ "uai": uai, "role": role })),
-        None,
+        (revoked > 0).then(|| json!({ "revoked_links": revoked })),
     )
     .await?;
     tx.commit().await?;
@@ -352,37 +368,65 @@ fn check_version(email: &Email, current: &Account, expected: Option<i64>) -> Res
     }
 }
 
-/// Renames the person behind an address, if nobody changed the account meanwhile.
+/// Corrects the address or the name of the person behind it, if nobody changed
+/// the account meanwhile. A corrected address kills the links sent to the old
+/// one (they went to a mailbox that is not the person's); the memberships and
+/// search copies follow the account row.
 pub async fn edit_account(
     store: &Store,
     email: &Email,
     expected_version: i64,
-    display_name: &str,
+    edit: AccountEdit,
 ) -> Result<AccountDetail> {
-    let name = clean_name(display_name)?;
+    let name = edit.display_name.as_deref().map(clean_name).transpose()?;
     let mut tx = store.begin_write().await?;
     let (id, before) = get_account(&mut tx, email).await?;
     check_version(email, &before, Some(expected_version))?;
+    let new_email = edit.email.filter(|e| e.as_str() != before.email.as_str());
+    if let Some(new) = &new_email {
+        if new.key() != email.key() && find_account(&mut tx, new).await?.is_some() {
+            return Err(Error::conflict(format!(
+                "L’adresse {new} existe déjà dans la base : ouvrez son compte plutôt que de corriger celle-ci."
+            )));
+        }
+    }
     let now = store.now_ms();
-    let done = sqlx::query("UPDATE accounts SET display_name = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4")
-        .bind(&name)
-        .bind(now)
-        .bind(id)
-        .bind(expected_version)
-        .execute(&mut *tx)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE accounts SET email = $1, email_key = $2, display_name = $3, version = version + 1, updated_at = $4 \
+         WHERE id = $5 AND version = $6",
+    )
+    .bind(new_email.as_ref().map_or(before.email.clone(), |e| e.to_string()))
+    .bind(new_email.as_ref().map_or(email.key(), Email::key))
+    .bind(name.as_deref().unwrap_or(&before.display_name))
+    .bind(now)
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *tx)
+    .await?;
     if done.rows_affected() == 0 {
         let (_, current) = get_account(&mut tx, email).await?;
         check_version(email, &current, Some(expected_version))?;
     }
-    let (_, after) = get_account(&mut tx, email).await?;
+    let shown = new_email.clone().unwrap_or_else(|| email.clone());
+    let mut revoked = 0;
+    if new_email.is_some() {
+        refresh_search_text(&mut tx, id).await?;
+        revoked = revoke_account_links(&mut tx, store.backend(), id, now).await?;
+    }
+    let (_, after) = get_account(&mut tx, &shown).await?;
+    // Named by the address it has now, as PostgreSQL's own audit trigger does.
+    let after_key = shown.key();
     audit::record(
         &mut tx,
         store,
         "account.edit",
-        &email.key(),
-        Some(json!({ "display_name": before.display_name })),
-        Some(json!({ "display_name": after.display_name })),
+        &after_key,
+        Some(json!({ "email": before.email, "display_name": before.display_name })),
+        Some(if revoked > 0 {
+            json!({ "email": after.email, "display_name": after.display_name, "revoked_links": revoked })
+        } else {
+            json!({ "email": after.email, "display_name": after.display_name })
+        }),
     )
     .await?;
     let out = detail(&mut tx, id, after, now).await?;

@@ -201,6 +201,38 @@ pub(super) async fn live_link_count(
     Ok(n)
 }
 
+/// Revokes an account's live links for a change the agent confirmed (a corrected
+/// address, its last establishment detached). On PostgreSQL an agent's login may
+/// not touch the links itself: each goes through the database's checked
+/// function, which also drops its unsent mail and writes the audit row.
+pub(super) async fn revoke_account_links(
+    conn: &mut AnyConnection,
+    backend: crate::store::Backend,
+    account_id: i64,
+    now_ms: i64,
+) -> Result<u64> {
+    if backend == crate::store::Backend::Sqlite {
+        return revoke_live_links(conn, account_id, now_ms).await;
+    }
+    let ids: Vec<(String,)> = sqlx::query_as(
+        "SELECT id FROM link_requests WHERE account_id = $1 AND used_at IS NULL AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(account_id)
+    .bind(now_ms)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut revoked = 0;
+    for (id,) in ids {
+        let (done,): (bool,) = sqlx::query_as("SELECT siec_revoke_link($1)")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+        revoked += u64::from(done);
+    }
+    Ok(revoked)
+}
+
 pub(super) async fn revoke_live_links(
     conn: &mut AnyConnection,
     account_id: i64,

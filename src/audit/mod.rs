@@ -25,8 +25,14 @@ pub struct AuditFilter {
     /// An address or a UAI (case-insensitive).
     pub target: Option<String>,
     pub agent: Option<String>,
+    /// An action code (`account.attach`…).
+    pub action: Option<String>,
     pub since_ms: Option<i64>,
+    /// Exclusive upper bound of the period.
+    pub until_ms: Option<i64>,
     pub limit: Option<i64>,
+    /// Rows to skip, newest first: the journal reads page after page.
+    pub offset: Option<i64>,
 }
 
 /// Appends one row. `target` is the address key or the UAI the change is about.
@@ -115,17 +121,51 @@ pub async fn list(store: &Store, filter: &AuditFilter) -> Result<Vec<AuditEntry>
         n += 1;
         format!("${n}")
     };
-    let target = filter.target.as_ref().map(|t| normalise_target(t));
-    if target.is_some() {
+    let target = filter
+        .target
+        .as_ref()
+        .map(|t| normalise_target(t))
+        .filter(|t| !t.is_empty());
+    // A UAI also finds what was done to the addresses attached to it, and the
+    // attachments and detachments that name it.
+    let uai = target
+        .as_deref()
+        .and_then(|t| crate::domain::Uai::parse(t).ok());
+    if uai.is_some() {
+        sql.push_str(&format!(
+            " AND (target = {} OR target IN (SELECT m.email_key FROM memberships m JOIN establishments e ON e.id = m.establishment_id WHERE e.uai = {}) \
+             OR before LIKE {p} OR after LIKE {p} OR before LIKE {q} OR after LIKE {q})",
+            next(),
+            next(),
+            p = next(),
+            q = next()
+        ));
+    } else if target.is_some() {
         sql.push_str(&format!(" AND target = {}", next()));
     }
-    if filter.agent.is_some() {
+    let agent = filter
+        .agent
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    if agent.is_some() {
         sql.push_str(&format!(" AND agent = {}", next()));
+    }
+    let action = filter.action.as_deref().filter(|a| !a.is_empty());
+    if action.is_some() {
+        sql.push_str(&format!(" AND action = {}", next()));
     }
     if filter.since_ms.is_some() {
         sql.push_str(&format!(" AND at >= {}", next()));
     }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", next()));
+    if filter.until_ms.is_some() {
+        sql.push_str(&format!(" AND at < {}", next()));
+    }
+    sql.push_str(&format!(
+        " ORDER BY id DESC LIMIT {} OFFSET {}",
+        next(),
+        next()
+    ));
     let mut q = sqlx::query_as::<
         _,
         (
@@ -138,16 +178,31 @@ pub async fn list(store: &Store, filter: &AuditFilter) -> Result<Vec<AuditEntry>
             Option<String>,
         ),
     >(&sql);
-    if let Some(t) = target {
+    if let Some(u) = &uai {
+        // As the desk writes JSON, and as PostgreSQL's jsonb prints it (a space
+        // after the colon) in the rows its triggers write.
+        q = q
+            .bind(u.as_str().to_string())
+            .bind(u.as_str().to_string())
+            .bind(format!("%\"uai\":\"{}\"%", u.as_str()))
+            .bind(format!("%\"uai\": \"{}\"%", u.as_str()));
+    } else if let Some(t) = target {
         q = q.bind(t);
     }
-    if let Some(a) = &filter.agent {
-        q = q.bind(a.clone());
+    if let Some(a) = agent {
+        q = q.bind(a.to_string());
+    }
+    if let Some(a) = action {
+        q = q.bind(a.to_string());
     }
     if let Some(s) = filter.since_ms {
         q = q.bind(s);
     }
+    if let Some(u) = filter.until_ms {
+        q = q.bind(u);
+    }
     q = q.bind(filter.limit.unwrap_or(200).clamp(1, 10_000));
+    q = q.bind(filter.offset.unwrap_or(0).clamp(0, i64::MAX));
     let rows = q.fetch_all(store.pool()).await?;
     Ok(rows
         .into_iter()
@@ -174,6 +229,24 @@ pub fn normalise_target(t: &str) -> String {
         t.to_ascii_uppercase()
     }
 }
+
+/// The action codes the journal can be filtered by, in the order agents meet them.
+pub const ACTIONS: &[&str] = &[
+    "account.add",
+    "account.attach",
+    "account.detach",
+    "account.edit",
+    "account.principal",
+    "account.disable",
+    "account.enable",
+    "link.request",
+    "link.retry",
+    "link.redeem",
+    "establishment.add",
+    "establishment.edit",
+    "agent.add",
+    "agent.disable",
+];
 
 /// French wording of an action code, for the CLI and the desktop journal.
 pub fn action_label(action: &str) -> &str {

@@ -436,6 +436,7 @@ pub async fn run_audit(store: &Store, out: &Output, args: &AuditArgs) -> Result<
             agent: args.agent.clone(),
             since_ms,
             limit: Some(args.limit),
+            ..Default::default()
         },
     )
     .await?;

@@ -282,6 +282,11 @@ async fn send(s: &Settings, store: &Store, args: &SendArgs, out: &Output) -> Res
                 .collect::<std::result::Result<_, _>>()?,
         ),
     };
+    if args.no_deliver {
+        let summary = links::queue_bulk(store, &selection, args.purpose).await?;
+        print_summary(&summary, out);
+        return Ok(());
+    }
     let w = own_worker(s, store).await?;
     let bar = if out.is_json() {
         ProgressBar::hidden()

@@ -8,6 +8,7 @@ mod dev;
 mod links;
 mod mailer;
 mod output;
+mod parse_error;
 
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
@@ -128,23 +129,20 @@ pub enum ConfigCommand {
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        // A value refused by a domain type: show its French message, not clap's.
-        Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
-            use std::error::Error as _;
-            let reason = e
-                .source()
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| e.to_string());
-            eprintln!("Erreur : {reason}");
-            return siec_accounts::ErrorKind::Invalid.exit_code();
-        }
-        Err(e) => e.exit(),
+        Err(e) => return parse_error::report(e),
     };
     let out = Output::new(cli.json);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("tokio runtime");
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let e = Error::Internal(format!("Démarrage impossible : {e}"));
+            out.error(&e);
+            return e.kind().exit_code();
+        }
+    };
     match runtime.block_on(dispatch(cli, &out)) {
         Ok(()) => 0,
         Err(e) => {

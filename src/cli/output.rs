@@ -44,7 +44,7 @@ impl Output {
         if self.json {
             eprintln!(
                 "{}",
-                serde_json::json!({ "error": e.kind(), "message": e.to_string() })
+                serde_json::json!({ "code": e.kind(), "message": e.to_string() })
             );
         } else {
             eprintln!("Erreur : {e}");

@@ -47,6 +47,9 @@ pub struct OutboxHealth {
     /// or the relay is stuck.
     pub oldest_waiting_at: Option<i64>,
     pub last_error: Option<String>,
+    /// The relay refused messages newer than the last one it accepted: it is
+    /// failing now, not only in the past.
+    pub relay_failing: bool,
 }
 
 /// Which counter of a day a query feeds.
@@ -178,6 +181,13 @@ pub async fn dashboard(store: &Store) -> Result<Dashboard> {
     .fetch_optional(pool)
     .await?
     .map(|(e,)| e);
+    let (failing,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM mail_outbox WHERE last_error IS NOT NULL AND state IN ('queued', 'failed') \
+         AND attempts > 0 AND created_at >= COALESCE((SELECT MAX(sent_at) FROM mail_outbox WHERE state = 'sent'), 0)",
+    )
+    .fetch_one(pool)
+    .await?;
+    outbox.relay_failing = failing > 0;
 
     Ok(Dashboard {
         accounts,

@@ -60,9 +60,7 @@ impl Email {
                     && !l.ends_with('-')
                     && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             })
-            && labels
-                .last()
-                .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+            && labels.last().is_some_and(|tld| top_level_domain_ok(tld));
         if !domain_ok {
             return Err(EmailError::Domain(crate::text::quote_input(s)));
         }
@@ -96,6 +94,18 @@ impl std::hash::Hash for Email {
 impl fmt::Display for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A top-level domain: letters only (`fr`), or the ASCII form of an
+/// internationalised one (`xn--p1ai` for « .рф »), whose punycode holds digits.
+fn top_level_domain_ok(tld: &str) -> bool {
+    match tld.get(..4) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("xn--") => {
+            let rest = &tld[4..];
+            !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        }
+        _ => tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()),
     }
 }
 
@@ -142,6 +152,12 @@ mod tests {
             ("jean..dupont@ac-paris.fr", false),
             ("jean@-ac.fr", false),
             ("jean@ac..fr", false),
+            ("prenom.nom@exemple.xn--p1ai", true),
+            ("Prenom.Nom@Exemple.XN--P1AI", true),
+            ("nom@ecole.xn--80asehdb", true),
+            ("jean@ac-paris.fr2", false),
+            ("jean@ac-paris.xn--", false),
+            ("jean@ac-paris.12", false),
         ] {
             assert_eq!(Email::parse(input).is_ok(), ok, "{input:?}");
         }

@@ -59,6 +59,40 @@ pub async fn send_bulk(
     progress: &(dyn Fn(BulkProgress) + Sync),
     cancel: &CancelToken,
 ) -> Result<BulkSummary> {
+    dispatch(store, worker, true, selection, purpose, progress, cancel).await
+}
+
+/// Records a link request for every account of the selection and delivers none,
+/// nor waits for them: they leave with the next delivery run (the desk's worker,
+/// `outbox run`, or the mail service on PostgreSQL).
+pub async fn queue_bulk(
+    store: &Store,
+    selection: &Selection,
+    purpose: Option<LinkPurpose>,
+) -> Result<BulkSummary> {
+    dispatch(
+        store,
+        None,
+        false,
+        selection,
+        purpose,
+        &|_| {},
+        &CancelToken::new(),
+    )
+    .await
+}
+
+/// `follow_delivery`: without a worker, follow what the mail service records
+/// until the batch has left (or no mail service is alive).
+async fn dispatch(
+    store: &Store,
+    worker: Option<&Worker>,
+    follow_delivery: bool,
+    selection: &Selection,
+    purpose: Option<LinkPurpose>,
+    progress: &(dyn Fn(BulkProgress) + Sync),
+    cancel: &CancelToken,
+) -> Result<BulkSummary> {
     let targets = resolve(store, selection).await?;
     let mut skipped = Vec::new();
     let mut accounts = Vec::new();
@@ -141,6 +175,9 @@ pub async fn send_bulk(
     };
     let deliver_all = async {
         let Some(worker) = worker else {
+            if !follow_delivery {
+                return Ok(());
+            }
             return follow(store, &batch_id, &enqueued, state, progress, cancel).await;
         };
         loop {

@@ -13,7 +13,7 @@ mod request;
 pub(crate) mod settings;
 mod token;
 
-pub use bulk::{retry_failed, send_bulk, AddressIssue, BulkProgress, BulkSummary};
+pub use bulk::{queue_bulk, retry_failed, send_bulk, AddressIssue, BulkProgress, BulkSummary};
 pub use history::{batch_links, history, last_link, link, LinkState, LinkView};
 pub use redeem::{
     hash_password, redeem, verify_password, Redeemed, ARGON2_M_KIB, ARGON2_P, ARGON2_T,

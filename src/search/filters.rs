@@ -122,14 +122,10 @@ pub(super) fn establishments_filter(sql: &mut Sql, q: &SearchQuery, terms: Optio
     sql.push(" FROM establishments e WHERE 1 = 1");
     if let Some(t) = terms {
         sql.push(" AND (e.id IN (");
+        // Establishments by their own code, name and city: a member's address
+        // holding the text says nothing about the establishment.
         establishment_ids(sql, t);
-        sql.push(")");
-        if !t.short() {
-            sql.push(" OR e.id IN (SELECT m.establishment_id FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE ");
-            account_documents(sql, t);
-            sql.push(")");
-        }
-        sql.push(")");
+        sql.push("))");
     }
     if let Some(academy) = q
         .academy

@@ -33,8 +33,15 @@ pub(super) fn membership_plan(q: &SearchQuery, backend: Backend) -> Option<Membe
     if q.kind != SearchKind::Accounts || q.sort != SortKey::Email {
         return None;
     }
-    let terms = Terms::parse(&q.text, backend)
-        .filter(|t| !t.short() && (t.uai.is_some() || !t.looks_narrow()));
+    let terms = Terms::parse(&q.text, backend);
+    // Text this route cannot read (a prefix, a piece of an address) goes to the
+    // per-account index, which tests it with the filters; never dropped for them.
+    if terms
+        .as_ref()
+        .is_some_and(|t| t.short() || (t.uai.is_none() && t.looks_narrow()))
+    {
+        return None;
+    }
     let academy = q
         .academy
         .as_deref()

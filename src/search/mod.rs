@@ -8,10 +8,11 @@
 mod filters;
 mod members;
 mod sql;
+mod suggest;
 mod terms;
 mod walk;
 
-use crate::domain::{fold_for_search, AccountStatus, Role};
+use crate::domain::{fold_for_search, AccountStatus, Email, Role, Uai};
 use crate::error::Result;
 use crate::store::{Backend, Store};
 use filters::*;
@@ -19,6 +20,8 @@ use members::*;
 use sql::Sql;
 use terms::*;
 use walk::*;
+
+pub use suggest::{choose_establishment, suggest_establishments, EstablishmentChoice};
 
 /// Past this many matches the total is shown as « plus de 1 000 »: counting further
 /// costs time on every keystroke and tells the agent nothing more.
@@ -156,8 +159,10 @@ fn plan(q: &SearchQuery, backend: Backend) -> Plan {
                 page.push("SELECT a.id");
                 filter(&mut page, q, terms.as_ref());
             }
+            page.push(" ORDER BY ");
+            exact_first(&mut page, q);
             page.push(&format!(
-                " ORDER BY {} {dir}, a.email_key {dir} LIMIT {limit} OFFSET {offset}",
+                "{} {dir}, a.email_key {dir} LIMIT {limit} OFFSET {offset}",
                 account_order(q)
             ));
             rows = account_rows(page, q);
@@ -176,8 +181,10 @@ fn plan(q: &SearchQuery, backend: Backend) -> Plan {
                    WHERE p.establishment_id = e.id AND p.role = 'principal') AS principal",
             );
             filter(&mut rows, q, terms.as_ref());
+            rows.push(" ORDER BY ");
+            exact_first(&mut rows, q);
             rows.push(&format!(
-                " ORDER BY {order} {dir}, e.uai {dir} LIMIT {limit} OFFSET {offset}"
+                "{order} {dir}, e.uai {dir} LIMIT {limit} OFFSET {offset}"
             ));
         }
     }
@@ -190,6 +197,27 @@ fn plan(q: &SearchQuery, backend: Backend) -> Plan {
         count,
         limit,
         offset,
+    }
+}
+
+/// The row the text names whole — an address among accounts, a UAI among
+/// establishments — as the column holding it and its value there.
+pub fn exact_target(q: &SearchQuery) -> Option<(&'static str, String)> {
+    match q.kind {
+        SearchKind::Accounts => Email::parse(&q.text).ok().map(|e| ("a.email_key", e.key())),
+        SearchKind::Establishments => Uai::parse(&q.text)
+            .ok()
+            .map(|u| ("e.uai", u.as_str().to_string())),
+    }
+}
+
+/// The first term of an ORDER BY: the row the text names whole comes first,
+/// whatever the sort, so that Entrée opens the person typed and no neighbour.
+fn exact_first(sql: &mut Sql, q: &SearchQuery) {
+    if let Some((column, value)) = exact_target(q) {
+        sql.push(&format!("CASE WHEN {column} = "));
+        sql.push_arg(value);
+        sql.push(" THEN 0 ELSE 1 END, ");
     }
 }
 
@@ -219,14 +247,18 @@ fn account_rows_with(page: Sql, q: &SearchQuery, extra: &str) -> Sql {
          FROM ("
     ));
     rows.append(page);
-    rows.push(&format!(
+    rows.push(
         ") page \
          JOIN accounts a ON a.id = page.id \
          LEFT JOIN memberships f ON f.account_id = a.id AND f.establishment_id = (SELECT m1.establishment_id FROM memberships m1 \
            WHERE m1.account_id = a.id ORDER BY CASE m1.role WHEN 'principal' THEN 0 ELSE 1 END, m1.establishment_id LIMIT 1) \
          LEFT JOIN establishments e ON e.id = f.establishment_id \
-         ORDER BY {order} {dir}, a.email_key {dir}"
-    ));
+         ORDER BY ",
+    );
+    if q.kind == SearchKind::Accounts {
+        exact_first(&mut rows, q);
+    }
+    rows.push(&format!("{order} {dir}, a.email_key {dir}"));
     rows
 }
 

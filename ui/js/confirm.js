@@ -25,5 +25,7 @@ export function confirmDialog({ title, text, ok = 'Confirmer' }) {
     button.addEventListener('click', onOk);
     modal.addEventListener('close', onClose);
     openModal(modal);
+    // Entrée confirms, Échap cancels (the dialog's own).
+    button.focus();
   });
 }

@@ -5,6 +5,7 @@ import './modal.js';
 import { $, h } from './dom.js';
 import { clearAlerts } from './api.js';
 import { refreshSession } from './session.js';
+import { go } from './router.js';
 import * as dashboard from './views/dashboard.js';
 import * as help from './views/help.js';
 import * as about from './views/about.js';
@@ -31,10 +32,6 @@ const routes = {
 
 let cleanup = null;
 
-export function go(hash) {
-  if (location.hash === hash) route();
-  else location.hash = hash;
-}
 
 async function route() {
   const [name, ...rest] = (location.hash.replace(/^#\/?/, '') || 'tableau-de-bord').split('/');
@@ -52,6 +49,8 @@ async function route() {
   // writes into a detached node, never over the new screen.
   const root = h('div', { dataset: { view: name } });
   $('#view').replaceChildren(root);
+  // Each screen opens at its top, whatever the previous one was scrolled to.
+  window.scrollTo(0, 0);
   cleanup = await view.render(root, params);
 }
 

@@ -34,14 +34,12 @@ export class VirtualList {
       const el = e.target.closest('.siec-vlist__row');
       return el && !el.classList.contains('siec-vlist__row--loading') ? Number(el.dataset.index) : -1;
     };
+    // One click opens the row, as a link would.
     this.window.addEventListener('click', (e) => {
       const i = rowIndex(e);
       if (i < 0) return;
       this.select(i);
-      this.scroller.focus({ preventScroll: true });
-    });
-    this.window.addEventListener('dblclick', (e) => {
-      const row = this.rowAt(rowIndex(e));
+      const row = this.rowAt(i);
       if (row) this.onOpen(row);
     });
     this.scroller.addEventListener('keydown', (e) => this.key(e));

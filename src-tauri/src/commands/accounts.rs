@@ -8,7 +8,7 @@ use siec_accounts::accounts::{
 };
 use siec_accounts::audit::{self, AuditEntry, AuditFilter};
 use siec_accounts::domain::{Email, Uai};
-use siec_accounts::search::{self, SearchKind, SearchPage, SearchQuery, SearchTotal};
+use siec_accounts::search::{self, SearchPage, SearchQuery, SearchTotal};
 use tauri::State;
 
 use crate::state::AppState;
@@ -123,14 +123,13 @@ pub async fn establishment_suggest(
     text: String,
 ) -> UiResult<SearchPage> {
     let store = state.store().await?;
-    let q = SearchQuery {
-        text,
-        kind: SearchKind::Establishments,
-        limit: 8,
-        skip_count: true,
-        ..Default::default()
-    };
-    Ok(search::search(&store, &q).await?)
+    let rows = search::suggest_establishments(&store, &text, 8).await?;
+    Ok(SearchPage {
+        total: rows.len() as u64,
+        rows,
+        total_exact: true,
+        counted: true,
+    })
 }
 
 #[derive(Serialize)]
@@ -204,26 +203,68 @@ pub struct FieldErrors {
 #[derive(Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum AddOutcome {
-    Added { account: Box<AccountView> },
-    Refused { fields: FieldErrors },
+    Added {
+        account: Box<AccountView>,
+    },
+    Refused {
+        fields: FieldErrors,
+        /// The establishments a name typed without choosing may designate.
+        candidates: Vec<search::SearchRow>,
+    },
+    /// The address is already in the base: the window offers to open it, or to
+    /// attach it to the establishment asked for.
+    Exists {
+        email: String,
+        uai: String,
+        attached: bool,
+    },
 }
 
 #[tauri::command]
 pub async fn add_account(state: State<'_, AppState>, form: AddAccountForm) -> UiResult<AddOutcome> {
+    let store = state.store().await?;
     let email = Email::parse(&form.email);
-    let uai = Uai::parse(&form.uai);
+    let typed = form.uai.trim();
+    // A name typed without choosing from the suggestions: resolved when it names
+    // one establishment, else answered with the candidates.
+    let mut candidates = Vec::new();
+    let uai = if typed.starts_with(|c: char| c.is_ascii_digit()) {
+        Uai::parse(typed).map_err(|e| e.to_string())
+    } else if typed.is_empty() {
+        Err("Indiquez l’établissement : son code UAI ou son nom.".to_string())
+    } else {
+        match search::choose_establishment(&store, typed).await? {
+            search::EstablishmentChoice::One { uai } => Uai::parse(&uai).map_err(|e| e.to_string()),
+            search::EstablishmentChoice::Several { candidates: c } => {
+                candidates = c;
+                Err(format!(
+                    "Plusieurs établissements correspondent à « {typed} » : choisissez-le dans la liste."
+                ))
+            }
+            search::EstablishmentChoice::None => Err(format!(
+                "Aucun établissement ne correspond à « {typed} » : tapez son code UAI ou une autre partie de son nom."
+            )),
+        }
+    };
     let (email, uai) = match (email, uai) {
         (Ok(e), Ok(u)) => (e, u),
         (e, u) => {
             return Ok(AddOutcome::Refused {
                 fields: FieldErrors {
                     email: e.err().map(|x| x.to_string()),
-                    uai: u.err().map(|x| x.to_string()),
+                    uai: u.err(),
                 },
+                candidates,
             })
         }
     };
-    let store = state.store().await?;
+    if let Ok(existing) = accounts::account(&store, &email).await {
+        return Ok(AddOutcome::Exists {
+            attached: existing.memberships.iter().any(|m| m.uai == uai.as_str()),
+            email: existing.account.email,
+            uai: uai.to_string(),
+        });
+    }
     let new = NewAccount {
         email: email.clone(),
         uai,
@@ -253,11 +294,41 @@ pub async fn detach(
     state: State<'_, AppState>,
     email: String,
     uai: String,
+    revoke: Option<bool>,
 ) -> UiResult<AccountView> {
     let store = state.store().await?;
     let email = self::email(&email)?;
-    accounts::detach(&store, &email, &self::uai(&uai)?).await?;
+    accounts::detach_with(&store, &email, &self::uai(&uai)?, revoke.unwrap_or(false)).await?;
     account_view(&store, &email).await
+}
+
+/// Corrects the address or the display name; `version` is the one on screen.
+#[tauri::command]
+pub async fn edit_account(
+    state: State<'_, AppState>,
+    email: String,
+    version: i64,
+    new_email: Option<String>,
+    display_name: Option<String>,
+) -> UiResult<AccountView> {
+    let store = state.store().await?;
+    let email = self::email(&email)?;
+    let new_email = new_email
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| self::email(&e))
+        .transpose()?;
+    let shown = new_email.clone().unwrap_or_else(|| email.clone());
+    accounts::edit_account(
+        &store,
+        &email,
+        version,
+        accounts::AccountEdit {
+            email: new_email,
+            display_name,
+        },
+    )
+    .await?;
+    account_view(&store, &shown).await
 }
 
 /// `version` is the one the agent was looking at: a change by someone else since

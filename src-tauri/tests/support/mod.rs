@@ -821,3 +821,34 @@ impl Drop for SmtpServer {
         let _ = std::fs::remove_dir_all(&self.maildir);
     }
 }
+
+impl Session {
+    /// Shift+Tab to whatever has the focus: back to the previous field.
+    pub async fn shift_tab(&self) {
+        let actions = json!([
+            {"type": "keyDown", "value": "\u{E008}"},
+            {"type": "keyDown", "value": "\u{E004}"},
+            {"type": "keyUp", "value": "\u{E004}"},
+            {"type": "keyUp", "value": "\u{E008}"},
+        ]);
+        self.ok(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "clavier", "actions": actions}]})),
+        )
+        .await;
+        let _ = self.req(reqwest::Method::DELETE, "/actions", None).await;
+    }
+}
+
+impl Session {
+    /// Resizes the app's window, as the agent would drag its corner.
+    pub async fn set_window_size(&self, width: u32, height: u32) {
+        self.ok(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+}

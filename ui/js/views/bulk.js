@@ -109,8 +109,14 @@ export async function render(root, [source, value]) {
     const parts = [pl(s.sent, 'lien envoyé', 'liens envoyés'), `${num(s.failed.length)} en échec`, pl(s.skipped.length, 'adresse écartée', 'adresses écartées')];
     if (s.queued) parts.push(`${num(s.queued)} en attente du relais (envoyés automatiquement dès son retour)`);
     const issues = (title, list) => list.length ? [h('p', { class: 'fr-mb-0' }, title), h('ul', {}, list.slice(0, 50).map((f) => h('li', {}, `${f.email} : ${f.reason}`)), list.length > 50 ? h('li', {}, `… et ${num(list.length - 50)} autres`) : null)] : [];
-    clear(out).append(...[h('div', { class: `fr-alert fr-alert--${s.failed.length || s.cancelled ? 'warning' : 'success'}`, id: 'bulk-summary' },
-      h('h3', { class: 'fr-alert__title' }, s.cancelled ? 'Envoi annulé' : 'Envoi terminé'),
+    // Green only when every link left: links waiting for the relay are work not done.
+    const done = !s.failed.length && !s.cancelled && !s.queued;
+    const title = s.cancelled ? 'Envoi annulé'
+      : s.queued && !s.sent ? `Aucun lien n’est parti : ${num(s.queued)} en attente du relais`
+        : s.queued ? `Envoi incomplet : ${num(s.queued)} lien${s.queued > 1 ? 's' : ''} en attente du relais` : 'Envoi terminé';
+    clear(out).append(...[h('div', { class: `fr-alert fr-alert--${done ? 'success' : 'warning'}`, id: 'bulk-summary' },
+      h('h3', { class: 'fr-alert__title' }, title),
+      s.queued ? h('p', { id: 'bulk-summary-todo' }, 'Le relais SMTP n’accepte pas les messages pour l’instant. Les liens en attente partiront d’eux-mêmes dès son retour, tant que l’application reste ouverte ; vérifiez le relais dans Paramètres (« Envoyer un message d’essai ») ou prévenez l’assistance.') : null,
       h('p', { id: 'bulk-summary-counts', dataset: { sent: String(s.sent), queued: String(s.queued), failed: String(s.failed.length), skipped: String(s.skipped.length) } }, `${parts.join(', ')}.`),
       ...issues('En échec :', s.failed),
       ...issues('Écartées :', s.skipped)),

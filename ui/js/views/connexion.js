@@ -3,7 +3,7 @@
 import { h } from '../dom.js';
 import { call, showError, showSuccess } from '../api.js';
 import { refreshSession } from '../session.js';
-import { go } from '../main.js';
+import { go } from '../router.js';
 
 export async function render(root) {
   const s = await call('session_status');

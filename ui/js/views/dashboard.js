@@ -35,7 +35,8 @@ async function fill(body) {
   const totals = d.days.reduce((t, x) => ({ sent: t.sent + x.sent, used: t.used + x.used, expired: t.expired + x.expired, failed: t.failed + x.failed }), { sent: 0, used: 0, expired: 0, failed: 0 });
   const o = d.outbox;
   const stuck = o.oldest_waiting_at && Date.now() - o.oldest_waiting_at > 15 * 60 * 1000;
-  const health = o.failed > 0 || stuck ? 'warning' : 'success';
+  // Red while the relay refuses what came after its last accepted message.
+  const health = o.relay_failing ? 'error' : o.failed > 0 || stuck ? 'warning' : 'success';
   body.append(
     h('div', { class: 'fr-grid-row fr-grid-row--gutters' },
       tile('stat-active', 'Comptes actifs', d.accounts.active),

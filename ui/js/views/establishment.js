@@ -29,6 +29,27 @@ export async function render(root, [uai]) {
       showSuccess(change.previous
         ? `${change.new} est maintenant le compte principal (à la place de ${change.previous}).`
         : `${change.new} est maintenant le compte principal.`);
+      await offerInitLink(m);
+    } catch (err) {
+      showError(err);
+    }
+  };
+
+  // A new principal that never set its password and has no link on its way gets
+  // the offer of one, so the establishment is not left without a way in.
+  const offerInitLink = async (m) => {
+    const live = m.last_link && ['queued', 'sending', 'sent'].includes(m.last_link.state);
+    if (m.status !== 'pending' || live) return;
+    const ok = await confirmDialog({
+      title: 'Envoyer le lien d’initialisation ?',
+      text: `${m.email} n’a pas encore de mot de passe ni de lien en cours. Lui envoyer maintenant son lien d’initialisation ?`,
+      ok: 'Envoyer le lien',
+    });
+    if (!ok) return;
+    try {
+      await call('send_link', { email: m.email, purpose: 'init' });
+      await rerender();
+      showSuccess(`Le lien d’initialisation a été demandé pour ${m.email}.`);
     } catch (err) {
       showError(err);
     }

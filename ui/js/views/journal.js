@@ -20,6 +20,7 @@ const FIELDS = {
   purpose: ['objet', purposeLabel],
   batch: ['envoi groupé'],
   requeued: ['remis en file'],
+  revoked_links: ['liens annulés'],
 };
 
 // The row's edit counter and the request's internal id mean nothing to a reader.
@@ -59,6 +60,25 @@ export function auditTable(entries) {
         h('td', { class: 'fr-cell--multiline' }, summary(e.after)))))));
 }
 
+// The operations an agent can look for, in the core's words (audit::action_label).
+const OPERATIONS = [
+  ['', 'Toutes'],
+  ['account.add', 'adresse ajoutée'],
+  ['account.attach', 'adresse rattachée'],
+  ['account.detach', 'adresse détachée'],
+  ['account.edit', 'compte modifié'],
+  ['account.principal', 'compte principal désigné'],
+  ['account.disable', 'compte désactivé'],
+  ['account.enable', 'compte réactivé'],
+  ['link.request', 'lien demandé'],
+  ['link.retry', 'envoi groupé relancé'],
+  ['link.redeem', 'mot de passe défini'],
+  ['establishment.add', 'établissement ajouté'],
+  ['establishment.edit', 'établissement modifié'],
+];
+
+const PAGE = 200;
+
 export function render(root) {
   const out = h('div', { id: 'journal-results' });
   const input = (id, label, type = 'text', hint = null) => h('div', { class: 'fr-input-group' },
@@ -66,26 +86,56 @@ export function render(root) {
     h('input', { class: 'fr-input', id, type, autocomplete: 'off' }));
   const form = h('form', { class: 'siec-toolbar fr-mb-3w', id: 'journal-form' },
     input('journal-agent', 'Agent'),
-    input('journal-target', 'Cible', 'text', 'Adresse ou UAI'),
-    input('journal-since', 'Depuis le', 'date'),
+    h('div', { class: 'fr-select-group' },
+      h('label', { class: 'fr-label', for: 'journal-action' }, 'Opération'),
+      h('select', { class: 'fr-select', id: 'journal-action' }, OPERATIONS.map(([v, l]) => h('option', { value: v }, l)))),
+    input('journal-target', 'Cible', 'text', 'Adresse, ou UAI (ses adresses comprises)'),
+    input('journal-since', 'Du', 'date'),
+    input('journal-until', 'Au (inclus)', 'date'),
     h('button', { class: 'fr-btn', type: 'submit' }, 'Filtrer'));
+  let entries = [];
+  let filter = null;
+  const more = h('button', { class: 'fr-btn fr-btn--secondary fr-mt-2w', type: 'button', id: 'journal-more', hidden: true }, `Afficher les ${PAGE} suivantes`);
+  const show = (complete) => {
+    const count = h('p', { id: 'journal-count' }, `${entries.length} opération${entries.length > 1 ? 's' : ''}${complete ? '' : ' (les plus récentes ; d’autres suivent)'}`);
+    clear(out).append(count, auditTable(entries));
+    more.hidden = complete;
+  };
+  const fetchPage = async () => {
+    const rows = await call('audit_list', { filter: { ...filter, offset: entries.length, limit: PAGE + 1 } });
+    entries = entries.concat(rows.slice(0, PAGE));
+    show(rows.length <= PAGE);
+  };
   const load = async () => {
     const v = (id) => form.querySelector(`#${id}`).value.trim();
-    const since = v('journal-since');
-    const filter = {
-      agent: v('journal-agent') || null,
-      target: v('journal-target') || null,
-      since_ms: since ? new Date(`${since}T00:00:00`).getTime() : null,
-      limit: 500,
+    const day = (d, next) => {
+      if (!d) return null;
+      const t = new Date(`${d}T00:00:00`);
+      if (next) t.setDate(t.getDate() + 1);
+      return t.getTime();
     };
+    filter = {
+      agent: v('journal-agent') || null,
+      action: v('journal-action') || null,
+      target: v('journal-target') || null,
+      since_ms: day(v('journal-since'), false),
+      until_ms: day(v('journal-until'), true),
+    };
+    entries = [];
     try {
-      const entries = await call('audit_list', { filter });
-      clear(out).append(h('p', {}, `${entries.length} opération${entries.length > 1 ? 's' : ''}${entries.length === 500 ? ' (les 500 plus récentes)' : ''}`), auditTable(entries));
+      await fetchPage();
     } catch (err) {
       showError(err);
     }
   };
+  more.addEventListener('click', async () => {
+    try {
+      await fetchPage();
+    } catch (err) {
+      showError(err);
+    }
+  });
   form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
-  root.append(h('h1', {}, 'Journal'), form, out);
+  root.append(h('h1', {}, 'Journal'), form, out, more);
   load();
 }

@@ -4,7 +4,7 @@ import { h, clear, num, statusBadge, roleLabel, debounce } from '../dom.js';
 import { call, showError, clearAlerts } from '../api.js';
 import { VirtualList } from '../vlist.js';
 import { openAddDialog } from '../add-dialog.js';
-import { go } from '../main.js';
+import { go } from '../router.js';
 
 // Kept across screens: coming back from an account finds the same search.
 const saved = { text: '', kind: 'accounts', status: '', academy: '', role: '', withoutPrincipal: false, neverInitialised: false, sort: null };
@@ -79,6 +79,7 @@ export function render(root) {
   const input = h('input', { class: 'fr-input', type: 'search', id: 'search-text', autocomplete: 'off', spellcheck: 'false', value: saved.text, placeholder: 'Adresse e-mail, UAI, nom d’établissement ou ville' });
   const count = h('p', { class: 'fr-mb-1w', id: 'results-count', 'aria-live': 'polite' });
   const empty = h('div', { id: 'results-empty', hidden: true });
+  const enterHint = h('p', { class: 'fr-message fr-message--info fr-mb-1w', id: 'enter-hint', 'aria-live': 'polite', hidden: true });
   const filters = h('div', { class: 'siec-toolbar fr-mb-2w' });
   let list;
 
@@ -115,6 +116,26 @@ export function render(root) {
   };
   const listBox = h('div', {}, makeList().el);
 
+  // The filters in force, said in one line with a way to drop them all: a search
+  // that finds nobody because of a forgotten filter is seen at once.
+  const activeFilters = h('p', { class: 'fr-text--sm fr-mb-1w', id: 'active-filters', hidden: true });
+  const showActiveFilters = () => {
+    const parts = [];
+    if (saved.academy.trim()) parts.push(`académie ${saved.academy.trim()}`);
+    if (saved.kind === 'accounts' && saved.status) parts.push(`statut ${{ pending: 'en attente', active: 'actif', disabled: 'désactivé' }[saved.status]}`);
+    if (saved.kind === 'accounts' && saved.role) parts.push(`rôle ${saved.role === 'principal' ? 'principal' : 'membre'}`);
+    if (saved.withoutPrincipal) parts.push('établissement sans compte principal');
+    if (saved.kind === 'accounts' && saved.neverInitialised) parts.push('mot de passe jamais initialisé');
+    activeFilters.hidden = parts.length === 0;
+    if (!parts.length) return clear(activeFilters);
+    clear(activeFilters).append(`Filtres : ${parts.join(', ')} — `,
+      h('button', { class: 'fr-link fr-text--sm', type: 'button', id: 'clear-filters', onclick: () => {
+        Object.assign(saved, { status: '', academy: '', role: '', withoutPrincipal: false, neverInitialised: false });
+        renderFilters();
+        run();
+      } }, 'tout effacer'));
+  };
+
   const showCount = (total, exact) => {
     const more = exact ? '' : 'plus de ';
     const noun = saved.kind === 'accounts' ? 'adresse' : 'établissement';
@@ -126,6 +147,7 @@ export function render(root) {
   // than its first page, and the agent reads the rows, not the number.
   const run = async (startedAt = performance.now()) => {
     const mine = ++seq;
+    showActiveFilters();
     const sentAt = performance.now();
     try {
       const q = query();
@@ -178,6 +200,7 @@ export function render(root) {
   const typed = debounce((t0) => run(t0), 60);
   input.addEventListener('input', () => {
     saved.text = input.value;
+    enterHint.hidden = true;
     typed(performance.now());
   });
   input.addEventListener('keydown', (e) => {
@@ -187,11 +210,34 @@ export function render(root) {
       list.select(0);
     } else if (e.key === 'Enter') {
       e.preventDefault();
-      const row = list.rowAt(Math.max(0, list.selected));
-      if (row) list.onOpen(row);
-      else if (saved.text.includes('@')) openAddDialog({ email: saved.text.trim() });
+      openOnEnter();
     }
   });
+
+  // Entrée in the field opens the row the text names whole (listed first by the
+  // core), or the only row; among several rows none of which is the one typed it
+  // opens nothing, so a caller is never confused with a neighbour.
+  const openOnEnter = async () => {
+    if (list.el.dataset.text !== saved.text) await run();
+    const text = saved.text.trim();
+    const first = list.rowAt(0);
+    enterHint.hidden = true;
+    if (!first) {
+      if (text.includes('@') && list.total === 0) openAddDialog({ email: text });
+      return;
+    }
+    const exact = saved.kind === 'accounts'
+      ? first.email.toLowerCase() === text.toLowerCase()
+      : first.uai === text.toUpperCase();
+    if (exact || (list.total === 1 && list.exact)) {
+      list.onOpen(first);
+      return;
+    }
+    enterHint.textContent = text
+      ? `Aucun résultat n’est exactement « ${text} » : choisissez la ligne avec les flèches, puis Entrée.`
+      : 'Choisissez la ligne avec les flèches, puis Entrée.';
+    enterHint.hidden = false;
+  };
   filters.addEventListener('change', (e) => {
     const t = e.target;
     if (t.id === 'search-kind') {
@@ -220,7 +266,7 @@ export function render(root) {
       h('label', { class: 'fr-label', for: 'search-text' }, 'Rechercher'),
       input),
     h('p', { class: 'fr-hint-text fr-mb-2w' }, 'Raccourcis : « / » ou Ctrl+K pour revenir ici, flèches pour parcourir, Entrée pour ouvrir.'),
-    filters, count, listBox, empty);
+    filters, activeFilters, count, enterHint, listBox, empty);
   input.focus();
   run();
 }
