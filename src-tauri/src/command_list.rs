@@ -28,4 +28,6 @@ pub const COMMANDS: &[&str] = &[
     "bulk_send",
     "bulk_cancel",
     "test_mail",
+    "offline_status",
+    "snapshot_sync",
 ];

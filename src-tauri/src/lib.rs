@@ -98,6 +98,8 @@ pub fn run() {
             commands::links::bulk_send,
             commands::links::bulk_cancel,
             commands::links::test_mail,
+            commands::snapshot::offline_status,
+            commands::snapshot::snapshot_sync,
         ])
         .build(tauri::generate_context!())
         .expect("Comptes SIEC n'a pas pu démarrer")
