@@ -653,3 +653,111 @@ async fn sqlite_is_sqlcipher_and_plain_unless_keyed() {
     let header = std::fs::read(&path).unwrap();
     assert!(header.starts_with(b"SQLite format 3"));
 }
+
+fn cli(dir: &std::path::Path, url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_siec-accounts"))
+        .env("SIEC_DATA_DIR", dir.join("data"))
+        .env("SIEC_CONFIG", dir.join("none.toml"))
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn command_line_sync_status_offline_and_forget() {
+    let db = TestDb::new(Kind::Postgres).await;
+    seed_establishments(&db.store).await;
+    add(&db.store, 7, 0, true).await.unwrap();
+    let dir =
+        std::env::temp_dir().join(format!("siec-cli-copie-{}", uuid::Uuid::new_v4().simple()));
+    let text = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+
+    let first = cli(&dir, &db.url, &["snapshot", "sync"]);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(text(&first).contains("Copie complète"), "{}", text(&first));
+    let again = cli(&dir, &db.url, &["snapshot", "sync"]);
+    assert!(
+        text(&again).starts_with("Mise à jour : 0 lignes lues"),
+        "{}",
+        text(&again)
+    );
+
+    let found = cli(&dir, &db.url, &["--offline", "search", "personne.7"]);
+    assert!(found.status.success(), "{}", text(&found));
+    assert!(
+        text(&found).contains("Personne.7@ac-exemple.fr"),
+        "{}",
+        text(&found)
+    );
+    assert!(
+        text(&found).contains("Hors connexion : données du "),
+        "{}",
+        text(&found)
+    );
+
+    let refused = cli(
+        &dir,
+        &db.url,
+        &[
+            "--offline",
+            "account",
+            "add",
+            "nouvelle@ac-exemple.fr",
+            "--uai",
+            "0750655E",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(5), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("rien n'a été enregistré"),
+        "{}",
+        text(&refused)
+    );
+
+    let status = cli(&dir, &db.url, &["snapshot", "status"]);
+    assert!(
+        text(&status).contains("1 comptes, 3 établissements"),
+        "{}",
+        text(&status)
+    );
+
+    let forget = cli(&dir, &db.url, &["snapshot", "forget"]);
+    assert!(forget.status.success(), "{}", text(&forget));
+    assert!(!dir.join("data").join("copie-hors-ligne.sqlite").exists());
+    let gone = cli(&dir, &db.url, &["--offline", "search", "personne.7"]);
+    assert_eq!(gone.status.code(), Some(3), "{}", text(&gone));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn without_a_keyring_no_copy_is_kept() {
+    let db = TestDb::new(Kind::Postgres).await;
+    seed_establishments(&db.store).await;
+    let dir = std::env::temp_dir().join(format!(
+        "siec-cli-sans-trousseau-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_siec-accounts"))
+        .env("SIEC_DATA_DIR", dir.join("data"))
+        .env("SIEC_CONFIG", dir.join("none.toml"))
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .args(["--database-url", &db.url, "snapshot", "sync"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(err.contains("Aucun trousseau du système n'est disponible : la copie hors connexion n'est pas conservée"), "{err}");
+    let files: Vec<_> = std::fs::read_dir(dir.join("data"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(files.is_empty(), "{files:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
