@@ -13,7 +13,6 @@ use common::{Kind, TestDb};
 use proptest::prelude::*;
 use secrecy::SecretString;
 use siec_accounts::accounts::{self, EstablishmentInput, NewAccount};
-use siec_accounts::agents::{self, AgentLogin, NewAgent, SignIn};
 use siec_accounts::domain::{Email, Uai};
 use siec_accounts::links::{self, Token};
 use siec_accounts::snapshot::{OfflineCopy, Scope, SyncKind};
@@ -30,65 +29,6 @@ pub fn email(i: usize) -> Email {
 }
 pub fn uai(j: usize) -> Uai {
     Uai::parse(UAIS[j % UAIS.len()].0).unwrap()
-}
-
-/// Drops the run's login whatever happens to the test (roles are cluster-wide).
-pub struct Login {
-    pub name: String,
-    admin_url: String,
-}
-
-impl Drop for Login {
-    fn drop(&mut self) {
-        let (name, url) = (self.name.clone(), self.admin_url.clone());
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Ok(admin) = Store::connect(&url, Default::default()).await {
-                    let _ = sqlx::query(&format!("DROP ROLE IF EXISTS \"{name}\""))
-                        .execute(admin.pool())
-                        .await;
-                    admin.close().await;
-                }
-            });
-        })
-        .join()
-        .ok();
-    }
-}
-
-/// A new agent login on the database of `owner`, signed in at `url`.
-pub async fn agent(owner: &Store, url: &str, admin_url: &str) -> (Store, Login) {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    let login = AgentLogin::parse(&format!("t{}.copie", &id[..10])).unwrap();
-    let guard = Login {
-        name: login.to_string(),
-        admin_url: admin_url.to_string(),
-    };
-    let password = agents::generate_password();
-    agents::create_agent(
-        owner,
-        &NewAgent {
-            login: login.clone(),
-            name: "Agent de la copie".into(),
-            admin: false,
-        },
-        &password,
-    )
-    .await
-    .unwrap();
-    let store = agents::sign_in(&SignIn {
-        url: url.to_string(),
-        login: Some(login.to_string()),
-        password: Some(password),
-        ca_file: None,
-    })
-    .await
-    .unwrap();
-    (store, guard)
 }
 
 pub async fn seed_establishments(owner: &Store) {
@@ -297,8 +237,8 @@ proptest! {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
             let db = TestDb::new(Kind::Postgres).await;
-            seed_establishments(&db.store).await;
-            let (agent_store, _login) = agent(&db.store, &db.url, &common::pg_admin_url()).await;
+            seed_establishments(&db.su).await;
+            let agent_store = db.store.clone();
             let tmp = TempCopy::new(Scope::All);
             let first = tmp.copy.sync(&agent_store, &quiet).await.unwrap();
             assert_eq!(first.kind, SyncKind::Full);
@@ -310,7 +250,7 @@ proptest! {
                     let copy = open_copy(&tmp.copy).await;
                     assert_eq!(dump(&copy).await, dump(&agent_store).await, "after {:?}", &ops[..n]);
                     copy.close().await;
-                } else if apply(&db.store, &agent_store, op, n).await {
+                } else if apply(&db.su, &agent_store, op, n).await {
                     succeeded += 1;
                 }
             }
@@ -327,8 +267,8 @@ proptest! {
 #[tokio::test]
 async fn a_sync_reads_about_as_many_rows_as_there_were_changes() {
     let db = TestDb::new(Kind::Postgres).await;
-    seed_establishments(&db.store).await;
-    let (agent_store, _login) = agent(&db.store, &db.url, &common::pg_admin_url()).await;
+    seed_establishments(&db.su).await;
+    let agent_store = db.store.clone();
     for i in 0..30 {
         add(&agent_store, 100 + i, i, false).await.unwrap();
     }
@@ -383,13 +323,13 @@ async fn a_sync_reads_about_as_many_rows_as_there_were_changes() {
 #[tokio::test]
 async fn a_transaction_that_commits_late_is_not_lost() {
     let db = TestDb::new(Kind::Postgres).await;
-    seed_establishments(&db.store).await;
-    let (agent_store, _login) = agent(&db.store, &db.url, &common::pg_admin_url()).await;
+    seed_establishments(&db.su).await;
+    let agent_store = db.store.clone();
     let tmp = TempCopy::new(Scope::All);
     tmp.copy.sync(&agent_store, &quiet).await.unwrap();
 
     // A slow transaction takes its change number first…
-    let mut slow = db.store.pool().begin().await.unwrap();
+    let mut slow = db.su.pool().begin().await.unwrap();
     sqlx::query("UPDATE establishments SET name = 'Nom venu tard', version = version + 1 WHERE uai = '0750655E'")
         .execute(&mut *slow)
         .await
@@ -404,7 +344,7 @@ async fn a_transaction_that_commits_late_is_not_lost() {
     let during = tmp.copy.sync(&agent_store, &quiet).await.unwrap();
     assert!(during.rows_read > 0);
     let (max_seen,): (i64,) = sqlx::query_as("SELECT MAX(change_no) FROM accounts")
-        .fetch_one(db.store.pool())
+        .fetch_one(db.su.pool())
         .await
         .unwrap();
     assert!(
@@ -430,20 +370,20 @@ async fn a_transaction_that_commits_late_is_not_lost() {
 #[tokio::test]
 async fn no_hash_reaches_the_copy_and_its_bytes_show_no_address() {
     let db = TestDb::new(Kind::Postgres).await;
-    seed_establishments(&db.store).await;
-    let (agent_store, _login) = agent(&db.store, &db.url, &common::pg_admin_url()).await;
+    seed_establishments(&db.su).await;
+    let agent_store = db.store.clone();
     for i in 0..5 {
         add(&agent_store, i, i, i % 2 == 0).await.unwrap();
-        links::request_link(&db.store, &email(i), None)
+        links::request_link(&agent_store, &email(i), None)
             .await
             .unwrap();
     }
-    redeem_last_link(&db.store, 0).await.unwrap();
-    redeem_last_link(&db.store, 1).await.unwrap();
+    redeem_last_link(&db.su, 0).await.unwrap();
+    redeem_last_link(&db.su, 1).await.unwrap();
     let (hashes,): (i64,) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM accounts WHERE password_hash IS NOT NULL) + (SELECT COUNT(*) FROM link_requests WHERE token_hash IS NOT NULL)",
     )
-    .fetch_one(db.store.pool())
+    .fetch_one(db.su.pool())
     .await
     .unwrap();
     assert!(hashes >= 4, "the source holds hashes ({hashes})");
@@ -509,8 +449,8 @@ async fn no_hash_reaches_the_copy_and_its_bytes_show_no_address() {
 #[tokio::test]
 async fn a_wrong_or_missing_key_means_a_rebuild_never_a_crash() {
     let db = TestDb::new(Kind::Postgres).await;
-    seed_establishments(&db.store).await;
-    let (agent_store, _login) = agent(&db.store, &db.url, &common::pg_admin_url()).await;
+    seed_establishments(&db.su).await;
+    let agent_store = db.store.clone();
     add(&agent_store, 1, 0, true).await.unwrap();
     let tmp = TempCopy::new(Scope::All);
     tmp.copy.sync(&agent_store, &quiet).await.unwrap();
@@ -548,8 +488,8 @@ async fn a_wrong_or_missing_key_means_a_rebuild_never_a_crash() {
 #[tokio::test]
 async fn an_interrupted_full_sync_leaves_the_previous_copy_usable() {
     let db = TestDb::new(Kind::Postgres).await;
-    seed_establishments(&db.store).await;
-    let (agent_store, _login) = agent(&db.store, &db.url, &common::pg_admin_url()).await;
+    seed_establishments(&db.su).await;
+    let agent_store = db.store.clone();
     for i in 0..20 {
         add(&agent_store, i, i, false).await.unwrap();
     }
@@ -583,11 +523,11 @@ async fn an_interrupted_full_sync_leaves_the_previous_copy_usable() {
 #[tokio::test]
 async fn a_scoped_copy_follows_its_academies() {
     let db = TestDb::new(Kind::Postgres).await;
-    seed_establishments(&db.store).await;
-    let (agent_store, _login) = agent(&db.store, &db.url, &common::pg_admin_url()).await;
+    seed_establishments(&db.su).await;
+    let agent_store = db.store.clone();
     add(&agent_store, 1, 0, true).await.unwrap(); // Paris
     add(&agent_store, 2, 1, true).await.unwrap(); // Montpellier
-    links::request_link(&db.store, &email(2), None)
+    links::request_link(&agent_store, &email(2), None)
         .await
         .unwrap();
     let tmp = TempCopy::new(Scope::academies(["Paris".to_string()]));
@@ -668,7 +608,7 @@ fn cli(dir: &std::path::Path, url: &str, args: &[&str]) -> std::process::Output 
 #[tokio::test]
 async fn command_line_sync_status_offline_and_forget() {
     let db = TestDb::new(Kind::Postgres).await;
-    seed_establishments(&db.store).await;
+    seed_establishments(&db.su).await;
     add(&db.store, 7, 0, true).await.unwrap();
     let dir =
         std::env::temp_dir().join(format!("siec-cli-copie-{}", uuid::Uuid::new_v4().simple()));
@@ -740,7 +680,7 @@ async fn command_line_sync_status_offline_and_forget() {
 #[tokio::test]
 async fn without_a_keyring_no_copy_is_kept() {
     let db = TestDb::new(Kind::Postgres).await;
-    seed_establishments(&db.store).await;
+    seed_establishments(&db.su).await;
     let dir = std::env::temp_dir().join(format!(
         "siec-cli-sans-trousseau-{}",
         uuid::Uuid::new_v4().simple()

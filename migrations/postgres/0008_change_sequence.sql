@@ -1,3 +1,7 @@
+-- Compatibility: additive
+-- Apps of schema 7 keep working: the new columns have defaults and are set by
+-- triggers that need no grant from the writer.
+--
 -- Change numbers for the offline copy (src/snapshot/): every synced table gets a
 -- change number from one sequence and the id of the transaction that wrote the row,
 -- both set by triggers on insert and update; deletions leave a tombstone. A copy

@@ -217,6 +217,7 @@ async fn full(
         restrict_dir(dir);
     }
     let store = connect_copy(&building, key).await?;
+    restrict_file(&building);
     let result = async {
         store.migrate().await?;
         create_meta(&store).await?;
@@ -316,7 +317,6 @@ async fn full(
     store.close().await;
     match result {
         Ok(report) => {
-            restrict_file(&building);
             // Readers that still hold the old file keep reading it until they
             // reopen; the rename itself is atomic.
             std::fs::rename(&building, &copy.path)?;

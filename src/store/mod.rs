@@ -141,7 +141,13 @@ impl Store {
                         // would then belong to the wrong file. Its temporary tables
                         // and sorts stay in memory, never in a plaintext temp file.
                         let journal: &[&str] = if encrypted {
-                            &["PRAGMA journal_mode = DELETE", "PRAGMA temp_store = MEMORY"]
+                            &[
+                                "PRAGMA journal_mode = DELETE",
+                                "PRAGMA temp_store = MEMORY",
+                                // Every page read from disk is decrypted: keep
+                                // more of them decrypted in memory (64 MiB).
+                                "PRAGMA cache_size = -65536",
+                            ]
                         } else {
                             &["PRAGMA journal_mode = WAL"]
                         };
