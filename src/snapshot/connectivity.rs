@@ -36,6 +36,9 @@ pub struct OfflineState {
 struct Inner {
     online: bool,
     copy: Option<OpenCopy>,
+    /// When the copy was last synced, as known while online (the copy itself is
+    /// opened only offline); `None` until read once.
+    synced_at: Option<Option<i64>>,
     next_probe: Instant,
     backoff: Duration,
 }
@@ -56,6 +59,7 @@ impl Connectivity {
             inner: Mutex::new(Inner {
                 online: true,
                 copy: None,
+                synced_at: None,
                 next_probe: Instant::now() + ONLINE_PROBE_EVERY,
                 backoff: FIRST_BACKOFF,
             }),
@@ -170,10 +174,16 @@ impl Connectivity {
         if inner.copy.is_none() && !inner.online {
             inner.copy = self.copy.open().await.unwrap_or(None);
         }
+        if inner.synced_at.is_none() && inner.copy.is_none() {
+            let meta = self.copy.open().await.unwrap_or(None);
+            inner.synced_at = Some(meta.as_ref().map(|c| c.meta.synced_at));
+            if let Some(c) = meta {
+                c.store.close().await;
+            }
+        }
         let synced = match &inner.copy {
             Some(c) => Some(c.meta.synced_at),
-            None if inner.online => None,
-            None => None,
+            None => inner.synced_at.flatten(),
         };
         let notice = (!inner.online).then(|| match synced {
             Some(at) => offline_notice(at, now_ms),
@@ -200,6 +210,9 @@ impl Connectivity {
             c.store.close().await;
         }
         let result = self.copy.sync(&self.central, progress).await;
+        if let Ok(report) = &result {
+            self.inner.lock().await.synced_at = Some(Some(report.synced_at));
+        }
         if let Err(e) = &result {
             if e.kind() == ErrorKind::Unavailable && !probe(&self.central).await {
                 self.go_offline().await;
