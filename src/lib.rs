@@ -18,6 +18,7 @@ pub mod links;
 pub mod mail;
 pub mod outbox;
 pub mod search;
+pub mod snapshot;
 pub mod store;
 pub mod text;
 

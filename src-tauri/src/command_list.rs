@@ -31,4 +31,6 @@ pub const COMMANDS: &[&str] = &[
     "test_mail",
     "mailer_status",
     "about",
+    "offline_status",
+    "snapshot_sync",
 ];

@@ -97,6 +97,8 @@ pub fn run() {
             commands::links::test_mail,
             commands::links::mailer_status,
             commands::about::about,
+            commands::snapshot::offline_status,
+            commands::snapshot::snapshot_sync,
         ])
         .build(tauri::generate_context!())
         .expect("Comptes SIEC n'a pas pu démarrer")

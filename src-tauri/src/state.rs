@@ -24,6 +24,8 @@ pub struct AppState {
     pub delivery: Arc<Mutex<()>>,
     /// The bulk dispatch under way, for « Annuler l'envoi ».
     pub bulk: std::sync::Mutex<Option<CancelToken>>,
+    /// The offline copy of the central database, and the switch to it.
+    pub offline: crate::commands::snapshot::OfflineSession,
 }
 
 impl AppState {
@@ -41,10 +43,16 @@ impl AppState {
             background: Mutex::new(None),
             delivery: Arc::new(Mutex::new(())),
             bulk: std::sync::Mutex::new(None),
+            offline: Default::default(),
         }
     }
 
     pub async fn store(&self) -> UiResult<Store> {
+        // While the central database does not answer, the offline copy does
+        // (read-only: every write is refused with « Hors connexion : … »).
+        if let Some(conn) = self.offline.connectivity().await {
+            return Ok(conn.store().await?);
+        }
         self.store.read().await.clone().ok_or_else(|| UiError {
             code: siec_accounts::ErrorKind::Unavailable,
             message:
@@ -57,11 +65,14 @@ impl AppState {
     /// (between two messages) before it closes, and one starts for the new store.
     pub async fn set_store(&self, store: Option<Store>) {
         self.stop_worker().await;
+        self.offline.stop().await;
         let old = std::mem::replace(&mut *self.store.write().await, store.clone());
         if let Some(old) = old {
             old.close().await;
         }
         if let Some(store) = store {
+            let settings = self.settings.read().await.clone();
+            self.offline.start(&store, &settings).await;
             self.start_worker(store).await;
         }
     }

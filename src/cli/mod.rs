@@ -9,6 +9,7 @@ mod links;
 mod mailer;
 mod output;
 mod parse_error;
+mod snapshot;
 
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
@@ -36,6 +37,9 @@ pub struct Cli {
     /// Sortie JSON pour les scripts.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Lit la copie hors connexion de ce poste au lieu de la base (aucune modification possible).
+    #[arg(long, global = true)]
+    pub offline: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -93,6 +97,11 @@ pub enum Command {
         /// Enregistre aussi le mot de passe du relais SMTP (smtp.user sur smtp.host).
         #[arg(long)]
         smtp: bool,
+    },
+    /// Copie chiffrée de la base centrale sur ce poste, pour travailler hors connexion.
+    Snapshot {
+        #[command(subcommand)]
+        command: snapshot::SnapshotCommand,
     },
     /// Oublier mes identifiants : retire les mots de passe du trousseau du système.
     #[command(alias = "forget")]
@@ -176,6 +185,9 @@ pub fn settings(cli: &Cli) -> Result<Settings> {
 /// the central database is migrated only by `siec-accounts migrate`, never from an
 /// agent's command (a database behind this build is reported, not upgraded).
 pub async fn open_store(settings: &Settings) -> Result<Store> {
+    if OFFLINE.load(std::sync::atomic::Ordering::Relaxed) {
+        return snapshot::open_offline(settings).await;
+    }
     let url = settings.database_url();
     let store = Store::connect(
         url,
@@ -196,8 +208,16 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
     Ok(store)
 }
 
+/// `--offline`: every command reads the copy instead of the central database.
+static OFFLINE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 async fn dispatch(cli: Cli, out: &Output) -> Result<()> {
+    OFFLINE.store(cli.offline, std::sync::atomic::Ordering::Relaxed);
     match &cli.command {
+        Command::Snapshot { command } => {
+            OFFLINE.store(false, std::sync::atomic::Ordering::Relaxed);
+            snapshot::run(&settings(&cli)?, out, command).await
+        }
         Command::Links(command) => links::dispatch(&cli, command, out).await,
         Command::Mailer(args) => mailer::mailer(&cli, args, out).await,
         Command::Settings { command } => mailer::settings_command(&cli, command, out).await,

@@ -59,6 +59,14 @@ pub const KEYS: &[(&str, &str)] = &[
         "smtp.tls",
         "starttls, tls ou none (none : seulement pour localhost)",
     ),
+    (
+        "snapshot.academies",
+        "académies gardées dans la copie hors connexion, séparées par des virgules (vide : toutes)",
+    ),
+    (
+        "snapshot.interval_minutes",
+        "intervalle de synchronisation de la copie hors connexion, en minutes",
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -226,6 +234,7 @@ impl Settings {
         self.rate_per_second()?;
         self.smtp_port()?;
         self.smtp_tls()?;
+        self.snapshot_interval_minutes()?;
         url::Url::parse(self.portal_url()).map_err(|e| {
             Error::invalid(format!(
                 "Adresse du portail « {} » incorrecte : {e}",

@@ -65,6 +65,7 @@ impl Paths {
             "mail.rate_per_second" => "50".into(),
             "smtp.port" => "587".into(),
             "smtp.tls" => "starttls".into(),
+            "snapshot.interval_minutes" => "5".into(),
             _ => String::new(),
         }
     }

@@ -34,6 +34,8 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     url_for_display: Arc<str>,
     schema: Arc<std::sync::RwLock<SchemaState>>,
+    /// Set on the offline copy: every write is refused with this message.
+    read_only: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -53,6 +55,8 @@ pub struct StoreOptions {
     pub agent: Option<String>,
     pub ca_file: Option<String>,
     pub max_connections: Option<u32>,
+    /// SQLCipher key of an encrypted SQLite file, as 64 hex digits (256 bits).
+    pub sqlite_key: Option<SecretString>,
 }
 
 impl Store {
@@ -116,18 +120,44 @@ impl Store {
                 ))
             })?
             .disable_statement_logging();
+        let key = options.sqlite_key.clone();
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(std::time::Duration::from_secs(10))
             .after_connect(move |conn, _| {
+                let key = key.clone();
+                let encrypted = key.is_some();
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
+                        if let Some(key) = key {
+                            // SQLCipher needs the key before anything reads the file.
+                            // A raw key (x'…') skips the passphrase derivation: the key
+                            // is already 256 random bits.
+                            sqlx::query(&sqlcipher_key_pragma(&key))
+                                .execute(&mut *conn)
+                                .await?;
+                        }
                         sqlx::query("PRAGMA foreign_keys = ON")
                             .execute(&mut *conn)
                             .await?;
-                        sqlx::query("PRAGMA journal_mode = WAL")
-                            .execute(&mut *conn)
-                            .await?;
+                        // An encrypted file is the offline copy, which a full sync
+                        // replaces by renaming a new file over it: a WAL beside it
+                        // would then belong to the wrong file. Its temporary tables
+                        // and sorts stay in memory, never in a plaintext temp file.
+                        let journal: &[&str] = if encrypted {
+                            &[
+                                "PRAGMA journal_mode = DELETE",
+                                "PRAGMA temp_store = MEMORY",
+                                // Every page read from disk is decrypted: keep
+                                // more of them decrypted in memory (64 MiB).
+                                "PRAGMA cache_size = -65536",
+                            ]
+                        } else {
+                            &["PRAGMA journal_mode = WAL"]
+                        };
+                        for pragma in journal {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
                         sqlx::query("PRAGMA busy_timeout = 10000")
                             .execute(&mut *conn)
                             .await?;
@@ -156,6 +186,7 @@ impl Store {
                 database: 0,
                 app: 0,
             })),
+            read_only: None,
         };
         store.refresh_schema_state().await?;
         if backend == Backend::Postgres {
@@ -172,6 +203,16 @@ impl Store {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The same store, refusing every write with `message` (the offline copy).
+    pub fn read_only(mut self, message: impl Into<String>) -> Self {
+        self.read_only = Some(message.into().into());
+        self
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only.is_some()
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -261,6 +302,9 @@ impl Store {
     /// Every write starts here: an app older than the database's oldest writing
     /// schema never writes, and nothing writes to a schema that was never migrated.
     pub fn ensure_writable(&self) -> Result<()> {
+        if let Some(message) = &self.read_only {
+            return Err(Error::Unavailable(message.to_string()));
+        }
         match self.schema_state().write_refusal() {
             None => Ok(()),
             Some(refusal) => Err(refusal),
@@ -275,6 +319,18 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// `PRAGMA key` for a raw 256-bit key; anything but 64 hex digits is refused
+/// before it reaches SQL.
+fn sqlcipher_key_pragma(key: &SecretString) -> String {
+    let hex = key.expose_secret();
+    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        format!("PRAGMA key = \"x'{hex}'\"")
+    } else {
+        // A statement that fails: no key would silently mean a plaintext file.
+        "SELECT RAISE(ABORT, 'clé de chiffrement invalide')".into()
     }
 }
 

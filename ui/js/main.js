@@ -2,6 +2,7 @@
 // `render(root, params)` and may return a cleanup function.
 import './theme.js';
 import './modal.js';
+import './offline.js';
 import { $, h } from './dom.js';
 import { clearAlerts } from './api.js';
 import { refreshSession } from './session.js';

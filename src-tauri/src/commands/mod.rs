@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod links;
 pub mod session;
 pub mod settings;
+pub mod snapshot;
 
 use serde::Serialize;
 use siec_accounts::domain::Uai;
