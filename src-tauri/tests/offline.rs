@@ -50,7 +50,7 @@ fn start_keyring(dir: &std::path::Path) {
     let status = Command::new("sh")
         .args([
             "-c",
-            "echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null",
+            "echo -n pw | gnome-keyring-daemon --replace --unlock --components=secrets >/dev/null",
         ])
         .env("XDG_DATA_HOME", dir)
         .stdout(Stdio::null())
