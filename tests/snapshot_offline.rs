@@ -6,7 +6,6 @@
 mod agents_common;
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use agents_common::ScramCluster;
@@ -16,66 +15,6 @@ use siec_accounts::domain::{Email, Uai};
 use siec_accounts::search::{self, SearchQuery};
 use siec_accounts::snapshot::{Connectivity, OfflineCopy, Scope};
 use siec_accounts::ErrorKind;
-
-fn pg_ctl() -> std::path::PathBuf {
-    let out = Command::new("pg_config").arg("--bindir").output();
-    if let Ok(o) = out {
-        let p = std::path::PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
-        if p.join("pg_ctl").exists() {
-            return p.join("pg_ctl");
-        }
-    }
-    let mut found: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path().join("bin/pg_ctl")))
-        .filter(|p| p.exists())
-        .collect();
-    found.sort();
-    found.pop().unwrap()
-}
-
-fn ctl(cluster: &ScramCluster, args: &[&str]) {
-    let data = cluster.dir.join("data");
-    let mut all = vec!["-D", data.to_str().unwrap()];
-    all.extend_from_slice(args);
-    let out = Command::new("runuser")
-        .args(["-u", "postgres", "--"])
-        .arg(pg_ctl())
-        .args(&all)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "pg_ctl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn stop(cluster: &ScramCluster) {
-    ctl(cluster, &["-m", "fast", "-w", "stop"]);
-}
-
-fn start(cluster: &ScramCluster) {
-    let opts = format!(
-        "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c password_encryption=scram-sha-256",
-        cluster.port,
-        cluster.dir.display()
-    );
-    let log = cluster.dir.join("server.log");
-    ctl(
-        cluster,
-        &[
-            "-o",
-            &opts,
-            "-l",
-            log.to_str().unwrap(),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        ],
-    );
-}
 
 #[tokio::test]
 async fn the_database_goes_away_and_comes_back() {
@@ -149,7 +88,7 @@ async fn the_database_goes_away_and_comes_back() {
     assert_eq!(online.rows.len(), 1);
 
     // The database stops.
-    stop(&cluster);
+    cluster.stop();
     let started = Instant::now();
     let page = app.run(search_jeanne).await.unwrap();
     assert_eq!(page.rows.len(), 1, "search answers from the copy");
@@ -220,7 +159,7 @@ async fn the_database_goes_away_and_comes_back() {
     );
 
     // The database comes back: the app is online again by itself.
-    start(&cluster);
+    cluster.start_again();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !app.is_online().await {
         assert!(

@@ -16,33 +16,6 @@ use siec_accounts::agents::{self, AgentLogin, NewAgent};
 use siec_accounts::domain::{Email, Uai};
 use support::{AppEnv, Driver, Session};
 
-fn pg_ctl() -> std::path::PathBuf {
-    let mut found: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path().join("bin/pg_ctl")))
-        .filter(|p| p.exists())
-        .collect();
-    found.sort();
-    found.pop().unwrap()
-}
-
-fn ctl(cluster: &ScramCluster, args: &[&str]) {
-    let data = cluster.dir.join("data");
-    let mut all = vec!["-D", data.to_str().unwrap()];
-    all.extend_from_slice(args);
-    let out = Command::new("runuser")
-        .args(["-u", "postgres", "--"])
-        .arg(pg_ctl())
-        .args(&all)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Unlocks a GNOME Keyring on the run's session bus, as scripts/test does; it ends
 /// with the bus.
 fn start_keyring(dir: &std::path::Path) {
@@ -146,7 +119,7 @@ async fn the_window_reads_the_copy_while_the_database_is_away() {
     .await;
     s.shot("copie-faite").await;
 
-    ctl(&cluster, &["-m", "fast", "-w", "stop"]);
+    cluster.stop();
     let notice = text_within(&s, "#offline-notice", 60, |t| {
         t.starts_with("Hors connexion : données du ")
     })
@@ -160,25 +133,7 @@ async fn the_window_reads_the_copy_while_the_database_is_away() {
     assert_eq!(disabled(&s, "#offline-sync").await, serde_json::json!(true));
     s.shot("hors-connexion").await;
 
-    let opts = format!(
-        "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c password_encryption=scram-sha-256",
-        cluster.port,
-        cluster.dir.display()
-    );
-    let log = cluster.dir.join("server.log");
-    ctl(
-        &cluster,
-        &[
-            "-o",
-            &opts,
-            "-l",
-            log.to_str().unwrap(),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        ],
-    );
+    cluster.start_again();
     text_within(&s, "#online-again", 90, |t| {
         t.starts_with("Connexion rétablie")
     })

@@ -100,24 +100,43 @@ impl ScramCluster {
         );
         let hba = "local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n";
         std::fs::write(data.join("pg_hba.conf"), hba).unwrap();
-        let port = free_port();
-        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c password_encryption=scram-sha-256", dir.display());
+        let cluster = Self {
+            dir,
+            port: free_port(),
+            bin,
+        };
+        cluster.start_again();
+        cluster
+    }
+
+    /// Starts the server on its data folder and port (again, after `stop`).
+    pub fn start_again(&self) {
+        let data = self.dir.join("data");
+        let opts = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c password_encryption=scram-sha-256", self.port, self.dir.display());
         run(
-            &bin.join("pg_ctl"),
+            &self.bin.join("pg_ctl"),
             &[
                 "-D",
                 data.to_str().unwrap(),
                 "-o",
                 &opts,
                 "-l",
-                dir.join("server.log").to_str().unwrap(),
+                self.dir.join("server.log").to_str().unwrap(),
                 "-w",
                 "-t",
                 "60",
                 "start",
             ],
         );
-        Self { dir, port, bin }
+    }
+
+    /// Stops the server the way an outage would look to clients: connections refused.
+    pub fn stop(&self) {
+        let data = self.dir.join("data");
+        run(
+            &self.bin.join("pg_ctl"),
+            &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
+        );
     }
 
     pub fn url(&self, user: &str, db: &str) -> String {
