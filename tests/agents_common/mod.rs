@@ -8,6 +8,9 @@ use std::process::Command;
 
 use siec_accounts::store::{Store, StoreOptions};
 
+#[path = "../support/group_roles.rs"]
+mod group_roles;
+
 pub struct ScramCluster {
     pub dir: PathBuf,
     pub port: u16,
@@ -149,6 +152,7 @@ impl ScramCluster {
         let admin = Store::connect(&self.url("postgres", "postgres"), StoreOptions::default())
             .await
             .unwrap();
+        group_roles::ensure_group_roles(&admin).await;
         sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(admin.pool())
             .await

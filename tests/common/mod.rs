@@ -20,6 +20,10 @@ pub fn pg_admin_url() -> String {
     std::env::var("SIEC_TEST_PG_URL").unwrap_or_else(|_| PG_ADMIN_URL_DEFAULT.to_string())
 }
 
+#[path = "../support/group_roles.rs"]
+mod group_roles;
+pub use group_roles::ensure_group_roles;
+
 /// A database that lives as long as the value.
 pub struct TestDb {
     /// The desk: a `siec_agent` login on PostgreSQL.
@@ -151,6 +155,7 @@ impl TestDb {
                 let root = Store::connect(&pg_admin_url(), StoreOptions::default())
                     .await
                     .expect("PostgreSQL de test joignable");
+                ensure_group_roles(&root).await;
                 sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(root.pool())
                     .await
