@@ -8,6 +8,8 @@ use std::process::Command;
 
 use siec_accounts::store::{Store, StoreOptions};
 
+// Both support modules need it, alone or together in one test binary.
+#[allow(clippy::duplicate_mod)]
 #[path = "../support/group_roles.rs"]
 mod group_roles;
 

@@ -20,6 +20,8 @@ pub fn pg_admin_url() -> String {
     std::env::var("SIEC_TEST_PG_URL").unwrap_or_else(|_| PG_ADMIN_URL_DEFAULT.to_string())
 }
 
+// Both support modules need it, alone or together in one test binary.
+#[allow(clippy::duplicate_mod)]
 #[path = "../support/group_roles.rs"]
 mod group_roles;
 pub use group_roles::ensure_group_roles;
